@@ -1,0 +1,42 @@
+/* Settings file (INI, via inih) to struct config: table-driven, range-checked.
+ * Errors are "file:line: message". */
+#ifndef SB_CONFIG_H
+#define SB_CONFIG_H
+
+#include <stdint.h>
+
+#define CONFIG_STR_MAX 512
+#define CONFIG_ERR_MAX 1024
+
+struct config {
+	struct {
+		char uri[CONFIG_STR_MAX], client_id[CONFIG_STR_MAX], topic_root[CONFIG_STR_MAX];
+		char username[CONFIG_STR_MAX], password[CONFIG_STR_MAX];
+		char cafile[CONFIG_STR_MAX], certfile[CONFIG_STR_MAX], keyfile[CONFIG_STR_MAX];
+		int keepalive;         /* seconds */
+		int session_expiry;    /* seconds */
+		int max_inflight;
+	} mqtt;
+	struct {
+		char path[CONFIG_STR_MAX];
+	} store;
+	struct {
+		int64_t silence_after_ms, unmonitored_after_ms, stats_interval_ms;
+		int battery_low;
+	} timing;
+	struct {
+		int64_t street_after_ms, district_after_ms;
+	} escalation;
+	struct {
+		char level[16]; /* debug, info, warning, error */
+		char file[CONFIG_STR_MAX]; /* "" = stderr */
+	} log;
+};
+
+void config_defaults(struct config *c);
+/* 0, or -1 with err set to every problem found ("file:line: message", one per line). */
+int config_load(const char *path, struct config *c, char err[CONFIG_ERR_MAX]);
+/* Parses a duration in seconds ("900", "0.5") into ms. 0 or -1. */
+int config_parse_seconds(const char *s, int64_t min_ms, int64_t max_ms, int64_t *out_ms);
+
+#endif
