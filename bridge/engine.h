@@ -136,6 +136,5 @@ void engine_each_device(const struct engine *e, void (*fn)(const struct device *
 const struct household *engine_household(const struct engine *e, const char *id);
 const struct device *engine_device(const struct engine *e, const char *id);
 const struct alert *engine_alert(const struct engine *e, const char *id);
-int engine_device_online(const struct device *d);
 
 #endif

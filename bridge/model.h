@@ -139,6 +139,8 @@ int sb_alert_type_parse(const char *s, enum sb_alert_type *out);
 int sb_alert_state_parse(const char *s, enum sb_alert_state *out);
 int sb_op_parse(const char *s, enum sb_op *out);
 int sb_level_parse(const char *s, enum sb_level *out);
+/* A fitted seal counts as online once heard since fitting and while not silent. */
+int sb_device_online(const struct device *d);
 /* ^[A-Za-z0-9_-]{1,64}$ */
 int sb_id_valid(const char *s);
 
