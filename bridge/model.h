@@ -31,6 +31,13 @@ struct sb_now {
 	int64_t wall_ms; /* CLOCK_REALTIME: what is stored or published */
 };
 
+/* A deadline owned by the object it is embedded in (see timerq.h). */
+struct sb_timer {
+	int64_t when;  /* monotonic ms */
+	uint32_t idx;  /* heap slot, TIMER_IDLE (UINT32_MAX) when not queued */
+	uint8_t kind;  /* engine-private */
+};
+
 struct unit {
 	char *id;
 	enum sb_level level;
@@ -60,6 +67,7 @@ struct household {
 	struct permit *permits;
 	int64_t changed_ms;         /* wall time of the last published change */
 	unsigned flags;             /* engine-private bookkeeping */
+	struct sb_timer start_timer, end_timer, unmon_timer;
 };
 
 struct device {
@@ -77,6 +85,7 @@ struct device {
 	int silent;                  /* device_silent condition holds */
 	int64_t saved_seen_ms;       /* last_seen_ms as last written to the store */
 	unsigned flags;              /* engine-private bookkeeping */
+	struct sb_timer silence_timer;
 };
 
 struct alert {
@@ -93,6 +102,7 @@ struct alert {
 	int64_t due_mono;              /* the same on the monotonic clock */
 	char by[SB_ID_MAX + 1];
 	char note[SB_TEXT_MAX + 1];
+	struct sb_timer esc_timer;     /* engine-private; meaningless in copies */
 };
 
 /* A device report, decoded. */

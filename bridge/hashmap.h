@@ -1,0 +1,24 @@
+/* String-keyed hash map (open addressing). Keys are NOT copied: each key must
+ * stay valid while its entry is in the map (they point into the owning object). */
+#ifndef SB_HASHMAP_H
+#define SB_HASHMAP_H
+
+#include <stddef.h>
+
+struct hashmap {
+	struct hashmap_slot *slots;
+	size_t cap, used, tombs;
+};
+
+void hashmap_init(struct hashmap *m);
+void hashmap_free(struct hashmap *m); /* frees the table, not keys or values */
+void *hashmap_get(const struct hashmap *m, const char *key);
+/* Inserts or replaces. 0, or -1 on OOM. */
+int hashmap_put(struct hashmap *m, const char *key, void *value);
+/* Returns the removed value or NULL. */
+void *hashmap_del(struct hashmap *m, const char *key);
+size_t hashmap_size(const struct hashmap *m);
+/* Visits every entry; fn must not change the map. */
+void hashmap_each(const struct hashmap *m, void (*fn)(const char *key, void *value, void *arg), void *arg);
+
+#endif
