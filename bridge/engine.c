@@ -1,0 +1,576 @@
+/* Engine lifecycle, loading, and the bookkeeping every entry point shares:
+ * the action list of the call in progress and the objects it touched. */
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_impl.h"
+
+void actions_init(struct actions *a)
+{
+	memset(a, 0, sizeof(*a));
+}
+
+void actions_clear(struct actions *a)
+{
+	a->n = 0;
+	a->oom = 0;
+}
+
+void actions_free(struct actions *a)
+{
+	free(a->v);
+	actions_init(a);
+}
+
+int ptrvec_push(struct ptrvec *v, void *p)
+{
+	if (v->n == v->cap) {
+		size_t ncap = v->cap ? v->cap * 2 : 16;
+		void **nv = realloc(v->v, ncap * sizeof(*nv));
+		if (!nv)
+			return -1;
+		v->v = nv;
+		v->cap = ncap;
+	}
+	v->v[v->n++] = p;
+	return 0;
+}
+
+struct action *engine_emit(struct engine *e, enum action_kind kind)
+{
+	struct actions *a = e->out;
+	if (a->n == a->cap) {
+		size_t ncap = a->cap ? a->cap * 2 : 16;
+		struct action *nv = realloc(a->v, ncap * sizeof(*nv));
+		if (!nv) {
+			a->oom = 1;
+			return NULL;
+		}
+		a->v = nv;
+		a->cap = ncap;
+	}
+	struct action *x = &a->v[a->n++];
+	memset(x, 0, sizeof(*x));
+	x->kind = kind;
+	return x;
+}
+
+void engine_touch_household(struct engine *e, struct household *h, unsigned what)
+{
+	if (!(h->flags & HF_TOUCHED)) {
+		if (ptrvec_push(&e->touched_h, h) < 0) {
+			e->out->oom = 1;
+			return;
+		}
+		h->flags |= HF_TOUCHED;
+	}
+	h->flags |= what;
+}
+
+void engine_touch_device(struct engine *e, struct device *d)
+{
+	if (!(d->flags & DF_TOUCHED)) {
+		if (ptrvec_push(&e->touched_d, d) < 0) {
+			e->out->oom = 1;
+			return;
+		}
+		d->flags |= DF_TOUCHED;
+	}
+	d->flags |= DF_SAVE;
+}
+
+void engine_audit(struct engine *e, const char *kind, const struct household *h, const char *device_id,
+		  const char *alert_id, struct sb_now now, const char *fmt, ...)
+{
+	struct action *x = engine_emit(e, ACT_AUDIT);
+	if (!x)
+		return;
+	struct audit_rec *r = &x->u.audit;
+	r->kind = kind;
+	r->at_ms = now.wall_ms;
+	if (h)
+		snprintf(r->household_id, sizeof(r->household_id), "%s", h->id);
+	if (device_id)
+		snprintf(r->device_id, sizeof(r->device_id), "%s", device_id);
+	if (alert_id)
+		snprintf(r->alert_id, sizeof(r->alert_id), "%s", alert_id);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(r->detail, sizeof(r->detail), fmt, ap);
+	va_end(ap);
+}
+
+void engine_begin(struct engine *e, struct actions *out)
+{
+	e->out = out;
+}
+
+/* Saves first, then publications, so a consumer never sees a state the store lacks. */
+void engine_end(struct engine *e, struct sb_now now)
+{
+	for (size_t i = 0; i < e->touched_d.n; i++) {
+		struct device *d = e->touched_d.v[i];
+		if (d->flags & DF_SAVE) {
+			struct action *x = engine_emit(e, ACT_SAVE_DEVICE);
+			if (x)
+				x->u.device = d;
+			d->saved_seen_ms = d->last_seen_ms;
+		}
+		d->flags &= ~(DF_SAVE | DF_TOUCHED);
+	}
+	e->touched_d.n = 0;
+	for (size_t i = 0; i < e->touched_h.n; i++) {
+		struct household *h = e->touched_h.v[i];
+		if (h->flags & HF_SAVE) {
+			struct action *x = engine_emit(e, ACT_SAVE_HOUSEHOLD);
+			if (x)
+				x->u.household = h;
+		}
+	}
+	for (size_t i = 0; i < e->touched_h.n; i++) {
+		struct household *h = e->touched_h.v[i];
+		if (h->flags & HF_PUB) {
+			h->changed_ms = now.wall_ms;
+			struct action *x = engine_emit(e, h->released ? ACT_PUB_CLEAR_STATE : ACT_PUB_STATE);
+			if (x)
+				x->u.household = h;
+		}
+		h->flags &= ~(HF_SAVE | HF_PUB | HF_TOUCHED);
+	}
+	e->touched_h.n = 0;
+	alert_free_dead(e);
+	e->out = NULL;
+}
+
+int engine_household_active(const struct household *h, struct sb_now now)
+{
+	return !h->released && h->start_ms <= now.wall_ms && now.wall_ms < h->end_ms;
+}
+
+/* A wall-clock moment expressed on the monotonic clock, as seen from now. */
+int64_t engine_wall_to_mono(struct sb_now now, int64_t wall_ms)
+{
+	int64_t d = wall_ms - now.wall_ms;
+	return now.mono_ms + d;
+}
+
+struct engine *engine_new(const struct engine_settings *s, const char *alert_prefix)
+{
+	struct engine *e = calloc(1, sizeof(*e));
+	if (!e)
+		return NULL;
+	e->set = *s;
+	snprintf(e->prefix, sizeof(e->prefix), "%.16s", alert_prefix ? alert_prefix : "a");
+	e->next_alert_no = 1;
+	hashmap_init(&e->households);
+	hashmap_init(&e->devices);
+	hashmap_init(&e->units);
+	hashmap_init(&e->alerts);
+	hashmap_init(&e->closed);
+	timerq_init(&e->timers);
+	e->next_stats_mono = INT64_MAX;
+	return e;
+}
+
+void engine_set_settings(struct engine *e, const struct engine_settings *s)
+{
+	int64_t old = e->set.stats_interval_ms;
+	e->set = *s;
+	if (e->next_stats_mono != INT64_MAX && old != s->stats_interval_ms)
+		e->next_stats_mono = e->next_stats_mono - old + s->stats_interval_ms;
+}
+
+static void free_household(const char *k, void *v, void *arg)
+{
+	(void)k;
+	(void)arg;
+	struct household *h = v;
+	for (int i = 0; i < SB_ALERT_TYPE_COUNT; i++)
+		free(h->open[i]);
+	struct permit *p = h->permits;
+	while (p) {
+		struct permit *n = p->next;
+		free(p->reason);
+		free(p);
+		p = n;
+	}
+	free(h->address);
+	free(h->id);
+	free(h);
+}
+
+static void free_device(const char *k, void *v, void *arg)
+{
+	(void)k;
+	(void)arg;
+	struct device *d = v;
+	free(d->id);
+	free(d);
+}
+
+static void free_key(const char *k, void *v, void *arg)
+{
+	(void)v;
+	(void)arg;
+	free((char *)k);
+}
+
+void engine_free(struct engine *e)
+{
+	if (!e)
+		return;
+	timerq_free(&e->timers);
+	hashmap_each(&e->households, free_household, NULL);
+	hashmap_each(&e->devices, free_device, NULL);
+	for (size_t i = 0; i < e->unit_list.n; i++) {
+		struct unit_node *u = e->unit_list.v[i];
+		free(u->u.id);
+		free(u);
+	}
+	hashmap_each(&e->closed, free_key, NULL);
+	hashmap_free(&e->households);
+	hashmap_free(&e->devices);
+	hashmap_free(&e->units);
+	hashmap_free(&e->alerts);
+	hashmap_free(&e->closed);
+	free(e->touched_h.v);
+	free(e->touched_d.v);
+	free(e->dead_alerts.v);
+	free(e->unit_list.v);
+	free(e);
+}
+
+/* Units are interned: many households share one. The map key is "L:id". */
+struct unit *engine_unit(struct engine *e, enum sb_level level, const char *id)
+{
+	char key[SB_ID_MAX + 3];
+	snprintf(key, sizeof(key), "%d:%s", (int)level, id);
+	struct unit_node *u = hashmap_get(&e->units, key);
+	if (u)
+		return &u->u;
+	u = calloc(1, sizeof(*u));
+	char *k = malloc(strlen(key) + 1);
+	if (!u || !k) {
+		free(u);
+		free(k);
+		return NULL;
+	}
+	strcpy(k, key);
+	u->u.id = k + 2;
+	u->u.level = level;
+	if (hashmap_put(&e->units, k, u) < 0 || ptrvec_push(&e->unit_list, u) < 0) {
+		hashmap_del(&e->units, k);
+		free(k);
+		free(u);
+		return NULL;
+	}
+	return &u->u;
+}
+
+static char *dup_or_null(const char *s)
+{
+	if (!s || !*s)
+		return NULL;
+	size_t n = strlen(s) + 1;
+	char *d = malloc(n);
+	if (d)
+		memcpy(d, s, n);
+	return d;
+}
+
+struct household *engine_new_household(struct engine *e, const char *id)
+{
+	struct household *h = calloc(1, sizeof(*h));
+	if (!h)
+		return NULL;
+	h->id = dup_or_null(id);
+	if (!h->id || hashmap_put(&e->households, h->id, h) < 0) {
+		free(h->id);
+		free(h);
+		return NULL;
+	}
+	h->persons = -1;
+	h->start_timer.idx = h->end_timer.idx = h->unmon_timer.idx = TIMER_IDLE;
+	h->start_timer.kind = TK_START;
+	h->end_timer.kind = TK_END;
+	h->unmon_timer.kind = TK_UNMON;
+	return h;
+}
+
+struct device *engine_new_device(struct engine *e, const char *id)
+{
+	struct device *d = calloc(1, sizeof(*d));
+	if (!d)
+		return NULL;
+	d->id = dup_or_null(id);
+	if (!d->id || hashmap_put(&e->devices, d->id, d) < 0) {
+		free(d->id);
+		free(d);
+		return NULL;
+	}
+	d->battery = -1;
+	d->tamper = -1;
+	d->seq = -1;
+	d->silence_timer.idx = TIMER_IDLE;
+	d->silence_timer.kind = TK_SILENCE;
+	return d;
+}
+
+int engine_set_address(struct household *h, const char *address)
+{
+	char *a = NULL;
+	if (address && *address && !(a = dup_or_null(address)))
+		return -1;
+	free(h->address);
+	h->address = a;
+	return 0;
+}
+
+int engine_load_household(struct engine *e, const char *id, const char *address,
+			  const char *const unit_ids[SB_LEVEL_COUNT], enum sb_category cat, int persons,
+			  int64_t start_ms, int64_t end_ms, int released, int64_t released_ms,
+			  int64_t unfitted_since_ms, int64_t changed_ms)
+{
+	if (!sb_id_valid(id) || hashmap_get(&e->households, id))
+		return -2;
+	struct unit *u[SB_LEVEL_COUNT];
+	for (int l = 0; l < SB_LEVEL_COUNT; l++) {
+		if (!sb_id_valid(unit_ids[l]))
+			return -2;
+		if (!(u[l] = engine_unit(e, (enum sb_level)l, unit_ids[l])))
+			return -1;
+	}
+	struct household *h = engine_new_household(e, id);
+	if (!h || engine_set_address(h, address) < 0)
+		return -1;
+	memcpy(h->unit, u, sizeof(u));
+	h->category = cat;
+	h->persons = persons;
+	h->start_ms = start_ms;
+	h->end_ms = end_ms;
+	h->released = released;
+	h->released_ms = released_ms;
+	h->unfitted_since_ms = unfitted_since_ms;
+	h->changed_ms = changed_ms;
+	return 0;
+}
+
+int engine_load_permit(struct engine *e, const char *household_id, int64_t from_ms, int64_t until_ms,
+		       const char *reason)
+{
+	struct household *h = hashmap_get(&e->households, household_id);
+	if (!h)
+		return -2;
+	struct permit *p = calloc(1, sizeof(*p));
+	if (!p)
+		return -1;
+	p->from_ms = from_ms;
+	p->until_ms = until_ms;
+	if (reason && *reason && !(p->reason = dup_or_null(reason))) {
+		free(p);
+		return -1;
+	}
+	p->next = h->permits;
+	h->permits = p;
+	return 0;
+}
+
+int engine_load_device(struct engine *e, const struct device *src, const char *household_id)
+{
+	if (!sb_id_valid(src->id) || hashmap_get(&e->devices, src->id))
+		return -2;
+	struct household *h = NULL;
+	if (household_id) {
+		h = hashmap_get(&e->households, household_id);
+		if (!h || h->device)
+			return -2;
+	}
+	struct device *d = engine_new_device(e, src->id);
+	if (!d)
+		return -1;
+	d->household = h;
+	if (h)
+		h->device = d;
+	d->silence_after_ms = src->silence_after_ms;
+	d->fitted_ms = src->fitted_ms;
+	d->door = src->door;
+	d->battery = src->battery;
+	d->tamper = src->tamper;
+	d->seq = src->seq;
+	d->last_seen_ms = src->last_seen_ms;
+	d->saved_seen_ms = src->last_seen_ms;
+	d->heard = src->heard;
+	d->silent = src->silent;
+	/* Nothing was heard in this run yet: silence counts from when we can hear. */
+	d->last_seen_mono = INT64_MIN;
+	return 0;
+}
+
+int engine_load_alert(struct engine *e, const struct alert *src)
+{
+	if (!sb_id_valid(src->id) || src->type >= SB_ALERT_TYPE_COUNT)
+		return -2;
+	if (src->state == SB_AST_RESOLVED || src->state == SB_AST_CLEARED) {
+		if (hashmap_get(&e->closed, src->id))
+			return 0;
+		char *k = dup_or_null(src->id);
+		if (!k || hashmap_put(&e->closed, k, (void *)(uintptr_t)(src->state + 1)) < 0) {
+			free(k);
+			return -1;
+		}
+		return 0;
+	}
+	struct household *h = hashmap_get(&e->households, src->household_id);
+	if (!h || h->open[src->type] || hashmap_get(&e->alerts, src->id))
+		return -2;
+	struct alert *a = malloc(sizeof(*a));
+	if (!a)
+		return -1;
+	*a = *src;
+	a->esc_timer.idx = TIMER_IDLE;
+	a->esc_timer.kind = TK_ESCALATE;
+	a->due_mono = 0;
+	if (hashmap_put(&e->alerts, a->id, a) < 0) {
+		free(a);
+		return -1;
+	}
+	h->open[a->type] = a;
+	return 0;
+}
+
+void engine_load_counter(struct engine *e, int64_t next_alert_no)
+{
+	if (next_alert_no > e->next_alert_no)
+		e->next_alert_no = next_alert_no;
+}
+
+static void loaded_household(const char *k, void *v, void *arg)
+{
+	(void)k;
+	struct engine *e = ((void **)arg)[0];
+	struct sb_now now = *(struct sb_now *)((void **)arg)[1];
+	struct household *h = v;
+	timer_arm_household(e, h, now);
+	if (h->device)
+		timer_arm_silence(e, h->device, now);
+	for (int i = 0; i < SB_ALERT_TYPE_COUNT; i++)
+		if (h->open[i])
+			alert_escalate_due(e, h->open[i], now);
+}
+
+void engine_loaded(struct engine *e, struct sb_now now)
+{
+	/* Until the transport says it can hear, no silence is counted. */
+	e->connected = 0;
+	e->hear_since_mono = now.mono_ms;
+	void *arg[2] = {e, &now};
+	hashmap_each(&e->households, loaded_household, arg);
+	e->next_stats_mono = now.mono_ms + e->set.stats_interval_ms;
+}
+
+void engine_set_connected(struct engine *e, int connected, struct sb_now now)
+{
+	if (connected && !e->connected)
+		e->hear_since_mono = now.mono_ms;
+	e->connected = connected;
+}
+
+int64_t engine_next_deadline(const struct engine *e)
+{
+	const struct sb_timer *t = timerq_peek(&e->timers);
+	int64_t next = t ? t->when : INT64_MAX;
+	return e->next_stats_mono < next ? e->next_stats_mono : next;
+}
+
+void engine_tick(struct engine *e, struct sb_now now, struct actions *out)
+{
+	engine_begin(e, out);
+	struct sb_timer *t;
+	while ((t = timerq_pop_due(&e->timers, now.mono_ms)))
+		timer_fire(e, t, now);
+	if (now.mono_ms >= e->next_stats_mono) {
+		stats_publish(e, now);
+		e->next_stats_mono = now.mono_ms + e->set.stats_interval_ms;
+	}
+	engine_end(e, now);
+}
+
+static void flush_one(const char *k, void *v, void *arg)
+{
+	(void)k;
+	struct device *d = v;
+	if (d->last_seen_ms != d->saved_seen_ms)
+		engine_touch_device(arg, d);
+}
+
+void engine_flush_liveness(struct engine *e, struct actions *out)
+{
+	engine_begin(e, out);
+	hashmap_each(&e->devices, flush_one, e);
+	struct sb_now none = {0, 0};
+	engine_end(e, none);
+}
+
+size_t engine_household_count(const struct engine *e)
+{
+	return hashmap_size(&e->households);
+}
+
+size_t engine_device_count(const struct engine *e)
+{
+	return hashmap_size(&e->devices);
+}
+
+struct each_h {
+	void (*fn)(const struct household *, void *);
+	void *arg;
+};
+
+struct each_d {
+	void (*fn)(const struct device *, void *);
+	void *arg;
+};
+
+static void each_h_tramp(const char *k, void *v, void *arg)
+{
+	(void)k;
+	struct each_h *a = arg;
+	a->fn(v, a->arg);
+}
+
+static void each_d_tramp(const char *k, void *v, void *arg)
+{
+	(void)k;
+	struct each_d *a = arg;
+	a->fn(v, a->arg);
+}
+
+void engine_each_household(const struct engine *e, void (*fn)(const struct household *, void *), void *arg)
+{
+	struct each_h a = {fn, arg};
+	hashmap_each(&e->households, each_h_tramp, &a);
+}
+
+void engine_each_device(const struct engine *e, void (*fn)(const struct device *, void *), void *arg)
+{
+	struct each_d a = {fn, arg};
+	hashmap_each(&e->devices, each_d_tramp, &a);
+}
+
+const struct household *engine_household(const struct engine *e, const char *id)
+{
+	return hashmap_get(&e->households, id);
+}
+
+const struct device *engine_device(const struct engine *e, const char *id)
+{
+	return hashmap_get(&e->devices, id);
+}
+
+const struct alert *engine_alert(const struct engine *e, const char *id)
+{
+	return hashmap_get(&e->alerts, id);
+}

@@ -1,0 +1,168 @@
+/* The alert lifecycle: raise or fold, escalate, ack, resolve, clear. Every
+ * state change goes through alert_set_state(), so every transition and the
+ * messages it sends are in one place. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_impl.h"
+
+static void publish(struct engine *e, struct alert *a, enum sb_level level, struct sb_now now)
+{
+	struct household *h = hashmap_get(&e->households, a->household_id);
+	a->msg_seq++;
+	struct action *x = engine_emit(e, ACT_PUB_ALERT);
+	if (!x)
+		return;
+	struct alert_msg *m = &x->u.alert_msg;
+	m->alert = *a;
+	m->household = h;
+	m->to_level = level;
+	m->at_ms = now.wall_ms;
+	snprintf(m->event_id, sizeof(m->event_id), "%s-%d", a->id, a->msg_seq);
+}
+
+static void save(struct engine *e, const struct alert *a)
+{
+	struct action *x = engine_emit(e, ACT_SAVE_ALERT);
+	if (x)
+		x->u.alert = *a;
+}
+
+static int escalates(const struct alert *a)
+{
+	return a->type != SB_ALERT_BATTERY_LOW && a->level < SB_LEVEL_DISTRICT &&
+	       (a->state == SB_AST_RAISED || a->state == SB_AST_ESCALATED);
+}
+
+static void schedule_escalation(struct engine *e, struct alert *a, int64_t after_ms, struct sb_now now)
+{
+	if (!escalates(a)) {
+		timerq_cancel(&e->timers, &a->esc_timer);
+		a->due_ms = 0;
+		a->due_mono = 0;
+		return;
+	}
+	a->due_ms = now.wall_ms + after_ms;
+	a->due_mono = now.mono_ms + after_ms;
+	if (timerq_set(&e->timers, &a->esc_timer, a->due_mono) < 0)
+		e->out->oom = 1;
+}
+
+struct alert *alert_raise(struct engine *e, struct household *h, enum sb_alert_type type,
+			  const char *device_id, int64_t since_ms, struct sb_now now)
+{
+	struct alert *a = h->open[type];
+	if (a) {
+		/* Folded: the alert's later messages and the household state show the count. */
+		a->count++;
+		save(e, a);
+		engine_touch_household(e, h, HF_PUB);
+		engine_audit(e, "alert", h, device_id, a->id, now, "%s folded, count %d",
+			     sb_alert_type_name(type), a->count);
+		return a;
+	}
+	a = calloc(1, sizeof(*a));
+	if (!a) {
+		e->out->oom = 1;
+		return NULL;
+	}
+	snprintf(a->id, sizeof(a->id), "%s-%lld", e->prefix, (long long)e->next_alert_no++);
+	struct action *c = engine_emit(e, ACT_SAVE_COUNTER);
+	if (c)
+		c->u.counter = e->next_alert_no;
+	a->type = type;
+	a->level = SB_LEVEL_COMMUNITY;
+	snprintf(a->household_id, sizeof(a->household_id), "%s", h->id);
+	if (device_id)
+		snprintf(a->device_id, sizeof(a->device_id), "%s", device_id);
+	a->since_ms = since_ms;
+	a->raised_ms = now.wall_ms;
+	a->count = 1;
+	a->esc_timer.idx = TIMER_IDLE;
+	a->esc_timer.kind = TK_ESCALATE;
+	if (hashmap_put(&e->alerts, a->id, a) < 0) {
+		free(a);
+		e->out->oom = 1;
+		return NULL;
+	}
+	h->open[type] = a;
+	alert_set_state(e, a, SB_AST_RAISED, NULL, NULL, now);
+	return a;
+}
+
+void alert_set_state(struct engine *e, struct alert *a, enum sb_alert_state to, const char *by,
+		     const char *note, struct sb_now now)
+{
+	struct household *h = hashmap_get(&e->households, a->household_id);
+	a->state = to;
+	if (by)
+		snprintf(a->by, sizeof(a->by), "%s", by);
+	if (note)
+		snprintf(a->note, sizeof(a->note), "%s", note);
+	switch (to) {
+	case SB_AST_RAISED:
+		schedule_escalation(e, a, e->set.street_after_ms, now);
+		publish(e, a, SB_LEVEL_COMMUNITY, now);
+		break;
+	case SB_AST_ESCALATED:
+		a->level++;
+		schedule_escalation(e, a, e->set.district_after_ms, now);
+		publish(e, a, a->level, now);
+		break;
+	case SB_AST_ACKED:
+	case SB_AST_RESOLVED:
+	case SB_AST_CLEARED:
+		schedule_escalation(e, a, 0, now);
+		for (int l = 0; l <= (int)a->level; l++)
+			publish(e, a, (enum sb_level)l, now);
+		break;
+	}
+	engine_audit(e, "alert", h, a->device_id[0] ? a->device_id : NULL, a->id, now, "%s %s at %s, count %d",
+		     sb_alert_type_name(a->type), sb_alert_state_name(to), sb_level_name(a->level), a->count);
+	save(e, a);
+	if (to == SB_AST_RESOLVED || to == SB_AST_CLEARED) {
+		if (h && h->open[a->type] == a)
+			h->open[a->type] = NULL;
+		hashmap_del(&e->alerts, a->id);
+		if (ptrvec_push(&e->dead_alerts, a) < 0)
+			e->out->oom = 1;
+	}
+	if (h)
+		engine_touch_household(e, h, HF_PUB);
+}
+
+void alert_clear(struct engine *e, struct household *h, enum sb_alert_type type, struct sb_now now)
+{
+	if (h->open[type])
+		alert_set_state(e, h->open[type], SB_AST_CLEARED, NULL, NULL, now);
+}
+
+/* After loading: put the pending escalation back on the monotonic clock, at the
+ * wall time it was due, or at once if that has passed while we were down. */
+void alert_escalate_due(struct engine *e, struct alert *a, struct sb_now now)
+{
+	if (!escalates(a) || !a->due_ms)
+		return;
+	int64_t left = a->due_ms - now.wall_ms;
+	a->due_mono = now.mono_ms + (left > 0 ? left : 0);
+	if (timerq_set(&e->timers, &a->esc_timer, a->due_mono) < 0 && e->out)
+		e->out->oom = 1;
+}
+
+void alert_free_dead(struct engine *e)
+{
+	for (size_t i = 0; i < e->dead_alerts.n; i++) {
+		struct alert *a = e->dead_alerts.v[i];
+		char *k = malloc(strlen(a->id) + 1);
+		if (k) {
+			strcpy(k, a->id);
+			if (hashmap_put(&e->closed, k, (void *)(uintptr_t)(a->state + 1)) < 0)
+				free(k);
+		}
+		timerq_cancel(&e->timers, &a->esc_timer);
+		free(a);
+	}
+	e->dead_alerts.n = 0;
+}

@@ -1,0 +1,182 @@
+/* Deadlines: seal silence, quarantine start and end, unmonitored households,
+ * escalation, and the periodic statistics. Silence is armed lazily: a sign of
+ * life only moves last_seen; the queued deadline is re-checked when it fires,
+ * so a heartbeat costs no heap operation. */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "engine_impl.h"
+
+static int64_t silence_after(const struct engine *e, const struct device *d)
+{
+	return d->silence_after_ms > 0 ? d->silence_after_ms : e->set.silence_after_ms;
+}
+
+static void set_timer(struct engine *e, struct sb_timer *t, int64_t when)
+{
+	if (timerq_set(&e->timers, t, when) < 0 && e->out)
+		e->out->oom = 1;
+}
+
+/* The earliest moment the seal may be called silent, on the monotonic clock. */
+static int64_t silence_due(const struct engine *e, const struct device *d)
+{
+	int64_t base = d->last_seen_mono > e->hear_since_mono ? d->last_seen_mono : e->hear_since_mono;
+	return base + silence_after(e, d);
+}
+
+void timer_arm_silence(struct engine *e, struct device *d, struct sb_now now)
+{
+	if (!d->household || d->silent || !engine_household_active(d->household, now)) {
+		timerq_cancel(&e->timers, &d->silence_timer);
+		return;
+	}
+	if (d->silence_timer.idx != TIMER_IDLE)
+		return;
+	int64_t due = silence_due(e, d);
+	if (!e->connected && due < now.mono_ms + silence_after(e, d))
+		due = now.mono_ms + silence_after(e, d);
+	set_timer(e, &d->silence_timer, due);
+}
+
+void timer_arm_household(struct engine *e, struct household *h, struct sb_now now)
+{
+	if (h->released) {
+		timerq_cancel(&e->timers, &h->start_timer);
+		timerq_cancel(&e->timers, &h->end_timer);
+		timerq_cancel(&e->timers, &h->unmon_timer);
+		return;
+	}
+	if (now.wall_ms < h->start_ms)
+		set_timer(e, &h->start_timer, engine_wall_to_mono(now, h->start_ms));
+	else
+		timerq_cancel(&e->timers, &h->start_timer);
+	set_timer(e, &h->end_timer, engine_wall_to_mono(now, h->end_ms));
+	if (engine_household_active(h, now) && !h->device) {
+		if (!h->unfitted_since_ms) {
+			h->unfitted_since_ms = now.wall_ms;
+			if (e->out)
+				engine_touch_household(e, h, HF_SAVE);
+		}
+		if (!h->open[SB_ALERT_UNMONITORED])
+			set_timer(e, &h->unmon_timer,
+				  engine_wall_to_mono(now, h->unfitted_since_ms + e->set.unmonitored_after_ms));
+	} else {
+		timerq_cancel(&e->timers, &h->unmon_timer);
+	}
+}
+
+static void fire_silence(struct engine *e, struct device *d, struct sb_now now)
+{
+	struct household *h = d->household;
+	if (!h || d->silent || !engine_household_active(h, now))
+		return;
+	if (!e->connected) {
+		set_timer(e, &d->silence_timer, now.mono_ms + silence_after(e, d));
+		return;
+	}
+	int64_t due = silence_due(e, d);
+	if (due > now.mono_ms) {
+		set_timer(e, &d->silence_timer, due);
+		return;
+	}
+	d->silent = 1;
+	engine_touch_device(e, d);
+	int64_t since = d->heard && d->last_seen_ms ? d->last_seen_ms : d->fitted_ms;
+	alert_raise(e, h, SB_ALERT_DEVICE_SILENT, d->id, since, now);
+}
+
+/* Wall-clock deadlines ride on the monotonic clock; when one fires, the wall
+ * clock decides whether it is really due (it may have been stepped). */
+static int wall_due(struct engine *e, struct sb_timer *t, int64_t wall_ms, struct sb_now now)
+{
+	if (now.wall_ms >= wall_ms)
+		return 1;
+	set_timer(e, t, engine_wall_to_mono(now, wall_ms));
+	return 0;
+}
+
+void timer_fire(struct engine *e, struct sb_timer *t, struct sb_now now)
+{
+	struct household *h;
+	switch ((enum timer_kind)t->kind) {
+	case TK_SILENCE:
+		fire_silence(e, container_of(t, struct device, silence_timer), now);
+		break;
+	case TK_START:
+		h = container_of(t, struct household, start_timer);
+		if (!h->released && wall_due(e, t, h->start_ms, now))
+			household_activate(e, h, now);
+		break;
+	case TK_END:
+		h = container_of(t, struct household, end_timer);
+		if (!h->released && wall_due(e, t, h->end_ms, now))
+			household_release(e, h, "system", "quarantine ended", now);
+		break;
+	case TK_UNMON:
+		h = container_of(t, struct household, unmon_timer);
+		if (engine_household_active(h, now) && !h->device && h->unfitted_since_ms &&
+		    wall_due(e, t, h->unfitted_since_ms + e->set.unmonitored_after_ms, now))
+			alert_raise(e, h, SB_ALERT_UNMONITORED, NULL, h->unfitted_since_ms, now);
+		break;
+	case TK_ESCALATE: {
+		struct alert *a = container_of(t, struct alert, esc_timer);
+		if ((a->state == SB_AST_RAISED || a->state == SB_AST_ESCALATED) && a->level < SB_LEVEL_DISTRICT &&
+		    a->type != SB_ALERT_BATTERY_LOW)
+			alert_set_state(e, a, SB_AST_ESCALATED, NULL, NULL, now);
+		break;
+	}
+	}
+}
+
+static void count_household(const char *k, void *v, void *arg)
+{
+	(void)k;
+	(void)arg;
+	const struct household *h = v;
+	if (h->released)
+		return;
+	const struct device *d = h->device;
+	int open = 0;
+	for (int i = 0; i < SB_ALERT_TYPE_COUNT; i++)
+		open += h->open[i] != NULL;
+	for (int l = 0; l < SB_LEVEL_COUNT; l++) {
+		struct unit_node *u = (struct unit_node *)h->unit[l];
+		u->households++;
+		u->open_alerts += open;
+		if (!d)
+			continue;
+		u->fitted++;
+		u->online += sb_device_online(d);
+		u->silent += d->silent;
+		u->doors_open += d->door == SB_DOOR_OPEN;
+	}
+}
+
+void stats_publish(struct engine *e, struct sb_now now)
+{
+	for (size_t i = 0; i < e->unit_list.n; i++) {
+		struct unit_node *u = e->unit_list.v[i];
+		u->households = u->fitted = u->online = u->silent = u->doors_open = u->open_alerts = 0;
+	}
+	hashmap_each(&e->households, count_household, NULL);
+	for (size_t i = 0; i < e->unit_list.n; i++) {
+		struct unit_node *u = e->unit_list.v[i];
+		/* A unit that has just lost its last household gets one message of zeros. */
+		if (!u->households && !u->published)
+			continue;
+		u->published = u->households > 0;
+		struct action *x = engine_emit(e, ACT_PUB_STATS);
+		if (!x)
+			return;
+		struct stats_msg *m = &x->u.stats;
+		m->unit = &u->u;
+		m->households = u->households;
+		m->fitted = u->fitted;
+		m->online = u->online;
+		m->silent = u->silent;
+		m->doors_open = u->doors_open;
+		m->open_alerts = u->open_alerts;
+		m->at_ms = now.wall_ms;
+	}
+}
