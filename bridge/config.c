@@ -12,7 +12,6 @@
 
 #include <errno.h>
 #include <ini.h>
-#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
