@@ -1,0 +1,150 @@
+#include "outq.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void outq_init(struct outq *q)
+{
+	memset(q, 0, sizeof(*q));
+	hashmap_init(&q->by_token);
+	q->next_token = 1;
+}
+
+static void free_msg(struct outmsg *m)
+{
+	free(m->topic);
+	free(m->payload);
+	free(m->corr);
+	free(m);
+}
+
+void outq_free(struct outq *q)
+{
+	struct outmsg *m = q->head;
+	while (m) {
+		struct outmsg *n = m->next;
+		free_msg(m);
+		m = n;
+	}
+	hashmap_free(&q->by_token);
+	memset(q, 0, sizeof(*q));
+}
+
+int outq_push(struct outq *q, int64_t id, int is_volatile, const char *topic, const void *payload, size_t len,
+	      int qos, int retained, const void *corr, size_t corr_len)
+{
+	struct outmsg *m = calloc(1, sizeof(*m));
+	if (!m)
+		return -1;
+	size_t tl = strlen(topic) + 1;
+	m->topic = malloc(tl);
+	m->payload = malloc(len + 1);
+	if (corr_len)
+		m->corr = malloc(corr_len);
+	if (!m->topic || !m->payload || (corr_len && !m->corr)) {
+		free_msg(m);
+		return -1;
+	}
+	memcpy(m->topic, topic, tl);
+	if (len)
+		memcpy(m->payload, payload, len);
+	m->payload[len] = '\0';
+	m->len = len;
+	if (corr_len)
+		memcpy(m->corr, corr, corr_len);
+	m->corr_len = corr_len;
+	m->id = id;
+	m->is_volatile = is_volatile;
+	m->qos = qos;
+	m->retained = retained;
+	m->prev = q->tail;
+	if (q->tail)
+		q->tail->next = m;
+	else
+		q->head = m;
+	q->tail = m;
+	q->n++;
+	return 0;
+}
+
+static void untrack(struct outq *q, struct outmsg *m)
+{
+	if (!m->token)
+		return;
+	hashmap_del(&q->by_token, m->tokkey);
+	m->token = 0;
+	q->inflight--;
+}
+
+size_t outq_pump(struct outq *q, size_t max_inflight, int64_t now_mono, outq_send_fn send, void *arg)
+{
+	size_t sent = 0;
+	for (struct outmsg *m = q->head; m && q->inflight < max_inflight; m = m->next) {
+		if (m->token || m->retry_mono > now_mono)
+			continue;
+		m->token = q->next_token++;
+		snprintf(m->tokkey, sizeof(m->tokkey), "%llu", (unsigned long long)m->token);
+		if (hashmap_put(&q->by_token, m->tokkey, m) < 0) {
+			m->token = 0;
+			break;
+		}
+		q->inflight++;
+		if (send(arg, m) != 0) {
+			untrack(q, m);
+			break; /* the transport is not taking messages now; keep the order */
+		}
+		sent++;
+	}
+	return sent;
+}
+
+struct outmsg *outq_find(struct outq *q, uint64_t token)
+{
+	char key[24];
+	snprintf(key, sizeof(key), "%llu", (unsigned long long)token);
+	return hashmap_get(&q->by_token, key);
+}
+
+void outq_retry(struct outq *q, struct outmsg *m, int64_t retry_mono)
+{
+	untrack(q, m);
+	m->retry_mono = retry_mono;
+	m->refusals++;
+}
+
+void outq_remove(struct outq *q, struct outmsg *m)
+{
+	untrack(q, m);
+	if (m->prev)
+		m->prev->next = m->next;
+	else
+		q->head = m->next;
+	if (m->next)
+		m->next->prev = m->prev;
+	else
+		q->tail = m->prev;
+	q->n--;
+	free_msg(m);
+}
+
+void outq_disconnected(struct outq *q)
+{
+	struct outmsg *m = q->head;
+	while (m) {
+		struct outmsg *n = m->next;
+		untrack(q, m);
+		if (m->is_volatile)
+			outq_remove(q, m);
+		m = n;
+	}
+}
+
+int64_t outq_next_retry(const struct outq *q, int64_t now_mono)
+{
+	int64_t next = INT64_MAX;
+	for (const struct outmsg *m = q->head; m; m = m->next)
+		if (!m->token && m->retry_mono > now_mono && m->retry_mono < next)
+			next = m->retry_mono;
+	return next;
+}

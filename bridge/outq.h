@@ -1,0 +1,56 @@
+/* In-memory queue of outgoing messages, in the order they were made. It
+ * mirrors the store's outbox (id > 0) and also carries messages that need no
+ * durability (volatile: stats, rejected events, status) or that could not be
+ * stored (disk full: id == 0 but not volatile). A message leaves the queue
+ * only on a successful PUBACK. */
+#ifndef SB_OUTQ_H
+#define SB_OUTQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hashmap.h"
+
+struct outmsg {
+	struct outmsg *next, *prev;
+	int64_t id;        /* outbox row, 0 when not stored */
+	int is_volatile;   /* dropped rather than kept while disconnected */
+	uint64_t token;    /* of the current send attempt; 0 when not in flight */
+	char tokkey[24];
+	char *topic;
+	char *payload;
+	size_t len;
+	void *corr;
+	size_t corr_len;
+	int qos, retained;
+	int64_t retry_mono; /* not before this (after a refusal) */
+	int refusals;
+};
+
+struct outq {
+	struct outmsg *head, *tail;
+	size_t n, inflight;
+	struct hashmap by_token;
+	uint64_t next_token;
+};
+
+void outq_init(struct outq *q);
+void outq_free(struct outq *q);
+/* Copies everything. 0, or -1 on OOM. */
+int outq_push(struct outq *q, int64_t id, int is_volatile, const char *topic, const void *payload, size_t len,
+	      int qos, int retained, const void *corr, size_t corr_len);
+/* Sends pending messages in order while fewer than max_inflight are in flight.
+ * send returns 0 when the message was handed to the transport. Returns how many were sent. */
+typedef int (*outq_send_fn)(void *arg, struct outmsg *m);
+size_t outq_pump(struct outq *q, size_t max_inflight, int64_t now_mono, outq_send_fn send, void *arg);
+/* The in-flight message of that send attempt, or NULL (stale or unknown token). It stays queued. */
+struct outmsg *outq_find(struct outq *q, uint64_t token);
+/* A send attempt ended without success: the message is pending again, from retry_mono on. */
+void outq_retry(struct outq *q, struct outmsg *m, int64_t retry_mono);
+void outq_remove(struct outq *q, struct outmsg *m);
+/* The connection is gone: every in-flight message is pending again; volatile ones are dropped. */
+void outq_disconnected(struct outq *q);
+/* Earliest retry_mono of a pending message that waits for one, or INT64_MAX. */
+int64_t outq_next_retry(const struct outq *q, int64_t now_mono);
+
+#endif
