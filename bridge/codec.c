@@ -110,7 +110,7 @@ static int check_bytes(const char *buf, size_t len, char *err)
 			continue;
 		}
 		if (in_str) {
-			if (ch < 0x20 || ch == 0x7f) {
+			if (ch < 0x20) {
 				seterr(err, "control character in a string at byte %zu", i);
 				return -1;
 			}
