@@ -327,6 +327,7 @@ static void test_cmd_admit(void)
 	CHECK(ADMIT(",\"category\":\"other\"") == 0 && cmd.category == SB_CAT_OTHER);
 	CHECK_ERR(ADMIT(",\"address\":\"a\\nb\""), "field 'address': control characters");
 	CHECK_ERR(ADMIT(",\"address\":\"a\\u001fb\""), "field 'address'");
+	CHECK_ERR(ADMIT(",\"address\":\"a\x7f\""), "field 'address': control characters");
 	CHECK_ERR(ADMIT(",\"address\":7"), "field 'address': expected a string (got number)");
 	CHECK(ADMIT(",\"address\":\"\\u5317\\u4eac 3-2\"") == 0);
 	CHECK_STR(cmd.address, "\xe5\x8c\x97\xe4\xba\xac 3-2");
