@@ -70,7 +70,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_HOUSEHOLDS_LOAD] =
 		"SELECT id, address, district_id, street_id, community_id, category, persons, start_ms,"
 		" end_ms, released, released_ms, unfitted_since_ms, changed_ms FROM households ORDER BY rowid",
-	[ST_PERMITS_LOAD] = "SELECT household_id, from_ms, until_ms, reason FROM permits ORDER BY rowid",
+	/* Newest row first: the engine prepends, so this rebuilds each list in the saved order. */
+	[ST_PERMITS_LOAD] = "SELECT household_id, from_ms, until_ms, reason FROM permits ORDER BY rowid DESC",
 	[ST_DEVICES_LOAD] = "SELECT id, household_id, silence_after_ms, fitted_ms, door, battery, tamper,"
 			    " seq, last_seen_ms, heard, silent FROM devices ORDER BY rowid",
 	[ST_ALERTS_LOAD] = "SELECT id, type, state, level, household_id, device_id, since_ms, raised_ms,"
