@@ -227,7 +227,7 @@ void engine_free(struct engine *e)
 	hashmap_each(&e->devices, free_device, NULL);
 	for (size_t i = 0; i < e->unit_list.n; i++) {
 		struct unit_node *u = e->unit_list.v[i];
-		free(u->u.id);
+		free(u->u.id - 2); /* the id lives inside its "L:id" map key */
 		free(u);
 	}
 	hashmap_each(&e->closed, free_key, NULL);

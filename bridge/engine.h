@@ -125,8 +125,6 @@ int64_t engine_next_deadline(const struct engine *e);
  * was last saved (liveness is not committed per heartbeat). */
 void engine_flush_liveness(struct engine *e, struct actions *out);
 
-/* Called after actions are applied: frees alerts that were closed. */
-void engine_collect(struct engine *e);
 
 /* Iteration for state republish and shutdown flush. */
 size_t engine_household_count(const struct engine *e);

@@ -1,0 +1,514 @@
+/* Service lifecycle and the main loop: connection state, publishing from the
+ * queue, PUBACK results, timers. Paho's callbacks only record what happened
+ * and wake the loop; connect, subscribe and disconnect happen here, never in
+ * a callback. */
+#include <errno.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+#ifdef SB_HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
+
+#include "clock.h"
+#include "codec.h"
+#include "log.h"
+#include "service_impl.h"
+
+#define RECONNECT_MIN_MS 500
+#define RECONNECT_MAX_MS 30000
+#define CONNECT_WATCHDOG_MS 60000
+#define REFUSED_RETRY_MS 5000
+#define CHECKPOINT_EVERY_MS 10000
+#define FLUSH_EVERY_MS 300000
+#define SHUTDOWN_WAIT_MS 3000
+
+void service_wake(struct service *s)
+{
+	uint64_t one = 1;
+	if (atomic_exchange(&s->wake_pending, 1))
+		return;
+	ssize_t r = write(s->wake_fd, &one, sizeof(one));
+	(void)r;
+}
+
+static void status_topic(const struct service *s, char *t, size_t n)
+{
+	snprintf(t, n, "%s/bridge/status", s->cfg.mqtt.topic_root);
+}
+
+/* ---- Paho's threads ---- */
+
+static void cb_connected(void *arg)
+{
+	struct service *s = arg;
+	pthread_mutex_lock(&s->evmu);
+	s->ev_connected = 1;
+	pthread_mutex_unlock(&s->evmu);
+	service_wake(s);
+}
+
+static void cb_lost(void *arg, const char *cause)
+{
+	struct service *s = arg;
+	pthread_mutex_lock(&s->evmu);
+	s->ev_lost = 1;
+	snprintf(s->ev_cause, sizeof(s->ev_cause), "%s", cause ? cause : "unknown");
+	pthread_mutex_unlock(&s->evmu);
+	service_wake(s);
+}
+
+static void cb_subscribed(void *arg, int ok)
+{
+	struct service *s = arg;
+	pthread_mutex_lock(&s->evmu);
+	s->ev_subscribed = 1;
+	s->ev_sub_ok = ok;
+	pthread_mutex_unlock(&s->evmu);
+	service_wake(s);
+}
+
+static void cb_published(void *arg, uint64_t token, int ok, int reason, const char *why)
+{
+	struct service *s = arg;
+	pthread_mutex_lock(&s->evmu);
+	if (s->nresults == s->capresults) {
+		size_t ncap = s->capresults ? s->capresults * 2 : 256;
+		struct pub_result *nr = realloc(s->results, ncap * sizeof(*nr));
+		if (!nr) {
+			/* The message stays in flight and is sent again after the next reconnect. */
+			pthread_mutex_unlock(&s->evmu);
+			return;
+		}
+		s->results = nr;
+		s->capresults = ncap;
+	}
+	struct pub_result *r = &s->results[s->nresults++];
+	r->token = token;
+	r->ok = ok;
+	r->reason = reason;
+	snprintf(r->why, sizeof(r->why), "%s", why ? why : "");
+	pthread_mutex_unlock(&s->evmu);
+	service_wake(s);
+}
+
+/* ---- main loop ---- */
+
+static int send_one(void *arg, struct outmsg *m)
+{
+	struct service *s = arg;
+	return transport_publish(s->transport, m->topic, m->payload, m->len, m->qos, m->retained, m->corr,
+				 m->corr_len, m->token);
+}
+
+static void publish_status(struct service *s, const char *state, struct sb_now now)
+{
+	char t[CONFIG_STR_MAX + 32];
+	status_topic(s, t, sizeof(t));
+	char *p = codec_encode_status(state, SB_VERSION, now.wall_ms, s->status_error[0] ? s->status_error : NULL);
+	if (!p)
+		return;
+	if (outq_push(&s->outq, 0, 1, t, p, strlen(p), 1, 1, NULL, 0) == 0)
+		s->status_token = 0;
+	free(p);
+}
+
+static void flush_done(struct service *s)
+{
+	if (!s->ndone)
+		return;
+	if (store_begin(s->store) == 0 && store_outbox_delete(s->store, s->done_ids, s->ndone) == 0 &&
+	    store_commit(s->store) == 0) {
+		s->ndone = 0;
+		return;
+	}
+	store_rollback(s->store);
+	/* Kept for the next pass; at worst they are sent once more after a restart. */
+	if (s->ndone > 100000)
+		s->ndone = 0;
+}
+
+static void handle_results(struct service *s, struct sb_now now)
+{
+	pthread_mutex_lock(&s->evmu);
+	struct pub_result *rs = s->results;
+	size_t n = s->nresults;
+	s->results = NULL;
+	s->nresults = s->capresults = 0;
+	pthread_mutex_unlock(&s->evmu);
+	for (size_t i = 0; i < n; i++) {
+		struct outmsg *m = outq_find(&s->outq, rs[i].token);
+		if (!m)
+			continue;
+		if (rs[i].ok) {
+			if (m->refusals)
+				log_info("%s accepted after %d refusals", m->topic, m->refusals);
+			if (m->id > 0) {
+				if (s->ndone == s->capdone) {
+					size_t ncap = s->capdone ? s->capdone * 2 : 256;
+					int64_t *nd = realloc(s->done_ids, ncap * sizeof(*nd));
+					if (nd) {
+						s->done_ids = nd;
+						s->capdone = ncap;
+					}
+				}
+				if (s->ndone < s->capdone)
+					s->done_ids[s->ndone++] = m->id;
+			}
+			outq_remove(&s->outq, m);
+			continue;
+		}
+		/* Refused (ACL, quota) or failed: keep it, retry, and say so where operators look. */
+		if (now.mono_ms - s->last_refusal_log_mono > 5000 || m->refusals == 0) {
+			log_error("broker refused %s (reason 0x%02x %s); retrying", m->topic, (unsigned)rs[i].reason,
+				  rs[i].why);
+			s->last_refusal_log_mono = now.mono_ms;
+		}
+		if (!m->is_volatile && !strstr(m->topic, "/bridge/status")) {
+			char e[200];
+			snprintf(e, sizeof(e), "broker refused %.120s (0x%02x)", m->topic, (unsigned)rs[i].reason);
+			if (strcmp(e, s->status_error) != 0) {
+				snprintf(s->status_error, sizeof(s->status_error), "%s", e);
+				publish_status(s, "online", now);
+			}
+		}
+		if (m->is_volatile)
+			outq_remove(&s->outq, m);
+		else
+			outq_retry(&s->outq, m, now.mono_ms + REFUSED_RETRY_MS);
+	}
+	free(rs);
+	flush_done(s);
+}
+
+static void subscribe_all(struct service *s)
+{
+	char dev[CONFIG_STR_MAX + 32], cmd[CONFIG_STR_MAX + 32];
+	snprintf(dev, sizeof(dev), "%s/dev/+/report", s->cfg.mqtt.topic_root);
+	snprintf(cmd, sizeof(cmd), "%s/cmd/+", s->cfg.mqtt.topic_root);
+	const char *f[] = {dev, cmd};
+	if (transport_subscribe(s->transport, f, 2, 1) < 0) {
+		log_error("subscribe failed to start; reconnecting");
+		s->conn = CONN_DOWN;
+	}
+}
+
+static void start_connect(struct service *s, struct sb_now now)
+{
+	s->conn = CONN_CONNECTING;
+	s->connecting_since_mono = now.mono_ms;
+	if (transport_connect(s->transport) < 0) {
+		s->conn = CONN_DOWN;
+		s->reconnect_mono = now.mono_ms + s->backoff_ms;
+	}
+}
+
+static void went_down(struct service *s, const char *cause, struct sb_now now)
+{
+	if (s->conn == CONN_READY)
+		log_warn("connection to %s lost: %s", s->cfg.mqtt.uri, cause);
+	else
+		log_warn("cannot connect to %s: %s; retrying in %.1f s", s->cfg.mqtt.uri, cause,
+			 (double)s->backoff_ms / 1000.0);
+	s->conn = CONN_DOWN;
+	engine_set_connected(s->engine, 0, now);
+	outq_disconnected(&s->outq);
+	s->reconnect_mono = now.mono_ms + s->backoff_ms;
+	s->backoff_ms = s->backoff_ms * 2 > RECONNECT_MAX_MS ? RECONNECT_MAX_MS : s->backoff_ms * 2;
+}
+
+static void handle_connection(struct service *s, struct sb_now now)
+{
+	pthread_mutex_lock(&s->evmu);
+	int connected = s->ev_connected, lost = s->ev_lost, subscribed = s->ev_subscribed, sub_ok = s->ev_sub_ok;
+	char cause[sizeof(s->ev_cause)];
+	memcpy(cause, s->ev_cause, sizeof(cause));
+	s->ev_connected = s->ev_lost = s->ev_subscribed = 0;
+	pthread_mutex_unlock(&s->evmu);
+
+	if (lost && s->conn != CONN_DOWN)
+		went_down(s, cause, now);
+	if (connected && s->conn == CONN_CONNECTING && !lost) {
+		log_info("connected to %s; subscribing", s->cfg.mqtt.uri);
+		s->conn = CONN_SUBSCRIBING;
+		subscribe_all(s);
+	}
+	if (subscribed && s->conn == CONN_SUBSCRIBING) {
+		if (!sub_ok) {
+			log_error("the broker refused our subscriptions (ACL?); retrying");
+			went_down(s, "subscription refused", now);
+			transport_disconnect(s->transport, 1000);
+		} else {
+			s->conn = CONN_READY;
+			s->backoff_ms = RECONNECT_MIN_MS;
+			engine_set_connected(s->engine, 1, now);
+			publish_status(s, "online", now);
+			log_info("online: %zu households, %zu seals, %zu messages waiting", engine_household_count(s->engine),
+				 engine_device_count(s->engine), s->outq.n);
+			if (!s->ever_ready) {
+				s->ever_ready = 1;
+#ifdef SB_HAVE_SYSTEMD
+				sd_notify(0, "READY=1");
+#endif
+			}
+		}
+	}
+	if (s->conn == CONN_CONNECTING && now.mono_ms - s->connecting_since_mono > CONNECT_WATCHDOG_MS) {
+		/* Paho's own connect timeout runs on the wall clock; do not trust it alone. */
+		went_down(s, "connect attempt timed out", now);
+	}
+	if (s->conn == CONN_DOWN && now.mono_ms >= s->reconnect_mono)
+		start_connect(s, now);
+}
+
+static void apply_tick(struct service *s, struct sb_now now)
+{
+	engine_tick(s->engine, now, &s->actions);
+	if (s->actions.n)
+		service_apply(s, NULL, NULL, NULL, 0);
+	if (now.mono_ms >= s->next_flush_mono) {
+		engine_flush_liveness(s->engine, &s->actions);
+		if (s->actions.n)
+			service_apply(s, NULL, NULL, NULL, 0);
+		s->next_flush_mono = now.mono_ms + FLUSH_EVERY_MS;
+	}
+	if (now.mono_ms >= s->next_checkpoint_mono) {
+		store_checkpoint(s->store);
+		s->next_checkpoint_mono = now.mono_ms + CHECKPOINT_EVERY_MS;
+	}
+}
+
+static int64_t next_wake(struct service *s, struct sb_now now)
+{
+	int64_t next = engine_next_deadline(s->engine);
+	int64_t r = outq_next_retry(&s->outq, now.mono_ms);
+	if (r < next)
+		next = r;
+	if (s->conn == CONN_DOWN && s->reconnect_mono < next)
+		next = s->reconnect_mono;
+	if (s->next_checkpoint_mono < next)
+		next = s->next_checkpoint_mono;
+	/* Wall-clock deadlines (quarantine end) are re-read at least this often. */
+	if (now.mono_ms + 1000 < next)
+		next = now.mono_ms + 1000;
+	return next;
+}
+
+static void reload(struct service *s, const char *cfg_path)
+{
+	struct config c;
+	char err[CONFIG_ERR_MAX];
+	config_defaults(&c);
+	if (config_load(cfg_path, &c, err) < 0) {
+		log_error("reload: settings not changed:\n%s", err);
+		return;
+	}
+	enum log_level lvl;
+	if (log_level_parse(c.log.level, &lvl) == 0)
+		log_set_level(lvl);
+	log_reopen();
+	s->cfg.timing = c.timing;
+	s->cfg.escalation = c.escalation;
+	s->cfg.log = c.log;
+	struct engine_settings es;
+	service_engine_settings(&s->cfg, &es);
+	engine_set_settings(s->engine, &es);
+	log_info("reload: timing and escalation settings applied (connection and store settings need a restart)");
+}
+
+static void shutdown_clean(struct service *s)
+{
+	struct sb_now now = clock_now();
+	pthread_mutex_lock(&s->mu);
+	engine_flush_liveness(s->engine, &s->actions);
+	if (s->actions.n)
+		service_apply(s, NULL, NULL, NULL, 0);
+	/* A clean DISCONNECT suppresses the will, so say offline ourselves. */
+	if (s->conn == CONN_READY) {
+		s->status_error[0] = '\0';
+		publish_status(s, "offline", now);
+		int64_t until = now.mono_ms + SHUTDOWN_WAIT_MS;
+		while (now.mono_ms < until && s->outq.n) {
+			outq_pump(&s->outq, (size_t)s->cfg.mqtt.max_inflight, now.mono_ms, send_one, s);
+			pthread_mutex_unlock(&s->mu);
+			struct pollfd p = {s->wake_fd, POLLIN, 0};
+			poll(&p, 1, 50);
+			uint64_t v;
+			if (read(s->wake_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+				break;
+			atomic_store(&s->wake_pending, 0);
+			pthread_mutex_lock(&s->mu);
+			now = clock_now();
+			handle_results(s, now);
+		}
+	}
+	flush_done(s);
+	pthread_mutex_unlock(&s->mu);
+	transport_disconnect(s->transport, 2000);
+	log_info("stopped; %zu messages wait in the outbox for the next start", s->outq.n);
+}
+
+int service_run(struct service *s, const char *cfg_path, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload_flag)
+{
+	struct sb_now now = clock_now();
+	s->backoff_ms = RECONNECT_MIN_MS;
+	s->next_checkpoint_mono = now.mono_ms + CHECKPOINT_EVERY_MS;
+	s->next_flush_mono = now.mono_ms + FLUSH_EVERY_MS;
+	start_connect(s, now);
+#ifdef SB_HAVE_SYSTEMD
+	uint64_t wd_usec = 0;
+	int64_t next_wd = 0;
+	if (sd_watchdog_enabled(0, &wd_usec) <= 0)
+		wd_usec = 0;
+#endif
+	while (!*stop) {
+		now = clock_now();
+		if (*reload_flag) {
+			*reload_flag = 0;
+			pthread_mutex_lock(&s->mu);
+			reload(s, cfg_path);
+			pthread_mutex_unlock(&s->mu);
+		}
+		pthread_mutex_lock(&s->mu);
+		handle_connection(s, now);
+		handle_results(s, now);
+		apply_tick(s, now);
+		if (s->conn == CONN_READY)
+			outq_pump(&s->outq, (size_t)s->cfg.mqtt.max_inflight, now.mono_ms, send_one, s);
+		int64_t next = next_wake(s, now);
+		pthread_mutex_unlock(&s->mu);
+#ifdef SB_HAVE_SYSTEMD
+		if (wd_usec && now.mono_ms >= next_wd) {
+			sd_notify(0, "WATCHDOG=1");
+			next_wd = now.mono_ms + (int64_t)(wd_usec / 2000);
+		}
+		if (wd_usec && next_wd < next)
+			next = next_wd;
+#endif
+		now = clock_now();
+		int timeout = next <= now.mono_ms ? 0 : (int)(next - now.mono_ms > 60000 ? 60000 : next - now.mono_ms);
+		struct pollfd p = {s->wake_fd, POLLIN, 0};
+		if (poll(&p, 1, timeout) > 0) {
+			uint64_t v;
+			if (read(s->wake_fd, &v, sizeof(v)) < 0 && errno != EAGAIN && errno != EINTR)
+				log_warn("wake fd: %m");
+		}
+		atomic_store(&s->wake_pending, 0);
+	}
+#ifdef SB_HAVE_SYSTEMD
+	sd_notify(0, "STOPPING=1");
+#endif
+	shutdown_clean(s);
+	return 0;
+}
+
+static int load_outbox_row(void *arg, int64_t id, const char *topic, const void *payload, size_t len, int qos,
+			   int retained, const void *corr, size_t corr_len)
+{
+	struct service *s = arg;
+	return outq_push(&s->outq, id, 0, topic, payload, len, qos, retained, corr, corr_len) < 0 ? -1 : 0;
+}
+
+int service_new(const struct config *cfg, struct service **out)
+{
+	*out = NULL;
+	struct service *s = calloc(1, sizeof(*s));
+	if (!s)
+		return -1;
+	s->cfg = *cfg;
+	s->wake_fd = -1;
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_mutex_init(&s->evmu, NULL);
+	outq_init(&s->outq);
+	actions_init(&s->actions);
+	snprintf(s->topic_prefix_dev, sizeof(s->topic_prefix_dev), "%s/dev/", cfg->mqtt.topic_root);
+	snprintf(s->topic_prefix_cmd, sizeof(s->topic_prefix_cmd), "%s/cmd/", cfg->mqtt.topic_root);
+	s->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (s->wake_fd < 0) {
+		log_error("eventfd: %m");
+		goto fail;
+	}
+	char err[256];
+	if (store_open(cfg->store.path, &s->store, err) < 0) {
+		log_error("store %s: %s", cfg->store.path, err);
+		goto fail;
+	}
+	struct engine_settings es;
+	service_engine_settings(cfg, &es);
+	s->engine = engine_new(&es, store_instance(s->store));
+	if (!s->engine) {
+		log_error("out of memory");
+		goto fail;
+	}
+	struct sb_now now = clock_now();
+	if (store_load(s->store, s->engine) < 0) {
+		log_error("store %s: loading failed: %s", cfg->store.path, store_errmsg(s->store));
+		goto fail;
+	}
+	engine_loaded(s->engine, now);
+	if (store_outbox_each(s->store, load_outbox_row, s) != 0) {
+		log_error("store %s: loading the outbox failed: %s", cfg->store.path, store_errmsg(s->store));
+		goto fail;
+	}
+	log_info("store %s: %zu households, %zu seals, %zu unsent messages", cfg->store.path,
+		 engine_household_count(s->engine), engine_device_count(s->engine), s->outq.n);
+
+	char will_topic[CONFIG_STR_MAX + 32];
+	status_topic(s, will_topic, sizeof(will_topic));
+	char *will = codec_encode_status("offline", SB_VERSION, 0, NULL);
+	struct transport_settings ts = {
+		.uri = cfg->mqtt.uri,
+		.client_id = cfg->mqtt.client_id,
+		.username = cfg->mqtt.username,
+		.password = cfg->mqtt.password,
+		.cafile = cfg->mqtt.cafile,
+		.certfile = cfg->mqtt.certfile,
+		.keyfile = cfg->mqtt.keyfile,
+		.keepalive_s = cfg->mqtt.keepalive,
+		.session_expiry_s = cfg->mqtt.session_expiry,
+		.will_topic = will_topic,
+		.will_payload = will ? will : "{\"state\":\"offline\"}",
+		.max_inflight = cfg->mqtt.max_inflight,
+	};
+	struct transport_callbacks cb = {
+		.on_message = service_on_message,
+		.on_connected = cb_connected,
+		.on_lost = cb_lost,
+		.on_subscribed = cb_subscribed,
+		.on_published = cb_published,
+		.arg = s,
+	};
+	int rc = transport_new(&ts, &cb, &s->transport);
+	free(will);
+	if (rc < 0) {
+		log_error("mqtt: cannot create a client for %s", cfg->mqtt.uri);
+		goto fail;
+	}
+	*out = s;
+	return 0;
+fail:
+	service_free(s);
+	return -1;
+}
+
+void service_free(struct service *s)
+{
+	if (!s)
+		return;
+	transport_free(s->transport);
+	engine_free(s->engine);
+	store_close(s->store);
+	outq_free(&s->outq);
+	actions_free(&s->actions);
+	free(s->results);
+	free(s->done_ids);
+	if (s->wake_fd >= 0)
+		close(s->wake_fd);
+	pthread_mutex_destroy(&s->mu);
+	pthread_mutex_destroy(&s->evmu);
+	free(s);
+}

@@ -1,0 +1,65 @@
+/* Service internals shared by service*.c. */
+#ifndef SB_SERVICE_IMPL_H
+#define SB_SERVICE_IMPL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "config.h"
+#include "engine.h"
+#include "outq.h"
+#include "service.h"
+#include "store.h"
+#include "transport.h"
+
+enum conn_state { CONN_DOWN, CONN_CONNECTING, CONN_SUBSCRIBING, CONN_READY };
+
+/* Results handed over from Paho's threads to the main loop. */
+struct pub_result {
+	uint64_t token;
+	int ok, reason;
+	char why[120];
+};
+
+struct service {
+	struct config cfg;
+	pthread_mutex_t mu; /* engine, store, outq, actions */
+	struct engine *engine;
+	struct store *store;
+	struct outq outq;
+	struct actions actions;
+	struct transport *transport;
+	int wake_fd;
+	atomic_int wake_pending;
+
+	/* Written by Paho's threads under evmu, read by the main loop. */
+	pthread_mutex_t evmu;
+	int ev_connected, ev_lost, ev_subscribed, ev_sub_ok;
+	char ev_cause[160];
+	struct pub_result *results;
+	size_t nresults, capresults;
+
+	/* Main loop only. */
+	enum conn_state conn;
+	int64_t reconnect_mono, connecting_since_mono, backoff_ms;
+	int ever_ready, offline_sent;
+	uint64_t status_token;
+	char status_error[200];
+	int64_t *done_ids;
+	size_t ndone, capdone;
+	int64_t next_checkpoint_mono, next_flush_mono, last_refusal_log_mono;
+	int store_fault;
+	char topic_prefix_dev[CONFIG_STR_MAX + 8], topic_prefix_cmd[CONFIG_STR_MAX + 8];
+};
+
+/* service_input.c: runs on the transport's thread. */
+void service_on_message(void *arg, const struct transport_msg *m);
+/* Applies s->actions (store transaction, then queue); caller holds mu. reply may be NULL. */
+void service_apply(struct service *s, const char *reply_topic, const char *reply, const void *corr,
+		   size_t corr_len);
+void service_publish_volatile(struct service *s, const char *topic, const char *payload, int retained);
+void service_reject(struct service *s, const char *topic, const char *reason, const char *detail,
+		    int64_t at_ms);
+void service_engine_settings(const struct config *c, struct engine_settings *es);
+
+#endif

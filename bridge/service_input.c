@@ -1,0 +1,275 @@
+/* Incoming messages (on the transport's thread) and how their effects are
+ * made durable: one store transaction per input, holding the state change and
+ * the outbox rows of every message it causes, committed before we return (the
+ * PUBACK to the broker follows our return). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "codec.h"
+#include "log.h"
+#include "service_impl.h"
+
+void service_engine_settings(const struct config *c, struct engine_settings *es)
+{
+	es->silence_after_ms = c->timing.silence_after_ms;
+	es->unmonitored_after_ms = c->timing.unmonitored_after_ms;
+	es->street_after_ms = c->escalation.street_after_ms;
+	es->district_after_ms = c->escalation.district_after_ms;
+	es->stats_interval_ms = c->timing.stats_interval_ms;
+	es->battery_low = c->timing.battery_low;
+}
+
+void service_publish_volatile(struct service *s, const char *topic, const char *payload, int retained)
+{
+	if (s->conn != CONN_READY && s->conn != CONN_SUBSCRIBING)
+		return; /* nobody can hear it now; stats and rejections are not worth keeping */
+	if (outq_push(&s->outq, 0, 1, topic, payload, strlen(payload), 1, retained, NULL, 0) < 0)
+		log_error("out of memory queueing %s", topic);
+}
+
+void service_reject(struct service *s, const char *topic, const char *reason, const char *detail, int64_t at_ms)
+{
+	log_warn("rejected %s: %s: %s", topic, reason, detail);
+	char *p = codec_encode_rejected(topic, reason, detail, at_ms);
+	if (!p)
+		return;
+	char t[CONFIG_STR_MAX + 32];
+	snprintf(t, sizeof(t), "%s/bridge/rejected", s->cfg.mqtt.topic_root);
+	service_publish_volatile(s, t, p, 0);
+	free(p);
+}
+
+
+static int alert_topic(struct service *s, const struct alert_msg *m, char *t, size_t n)
+{
+	if (!m->household)
+		return -1;
+	snprintf(t, n, "%s/alert/%s/%s", s->cfg.mqtt.topic_root, sb_level_name(m->to_level),
+		 m->household->unit[m->to_level]->id);
+	return 0;
+}
+
+/* Encodes one publishing action; NULL payload means it is not published. */
+static char *encode(struct service *s, const struct action *a, char *topic, size_t n, int *retained, int *durable)
+{
+	const char *root = s->cfg.mqtt.topic_root;
+	*retained = 0;
+	*durable = 1;
+	switch (a->kind) {
+	case ACT_PUB_ALERT:
+		if (alert_topic(s, &a->u.alert_msg, topic, n) < 0)
+			return NULL;
+		return codec_encode_alert(&a->u.alert_msg);
+	case ACT_PUB_STATE:
+		snprintf(topic, n, "%s/state/household/%s", root, a->u.household->id);
+		*retained = 1;
+		return codec_encode_state(a->u.household, a->u.household->changed_ms);
+	case ACT_PUB_CLEAR_STATE:
+		snprintf(topic, n, "%s/state/household/%s", root, a->u.household->id);
+		*retained = 1;
+		return calloc(1, 1);
+	case ACT_PUB_STATS:
+		snprintf(topic, n, "%s/stats/%s/%s", root, sb_level_name(a->u.stats.unit->level), a->u.stats.unit->id);
+		*retained = 1;
+		*durable = 0;
+		return codec_encode_stats(&a->u.stats);
+	default:
+		return NULL;
+	}
+}
+
+static void store_failed(struct service *s, const char *what)
+{
+	if (!s->store_fault)
+		log_error("store: %s failed: %s; alerting goes on from memory", what, store_errmsg(s->store));
+	s->store_fault = 1;
+	snprintf(s->status_error, sizeof(s->status_error), "store: %s", store_errmsg(s->store));
+}
+
+struct outgoing {
+	char topic[SB_TOPIC_MAX + 128];
+	char *payload;
+	int retained, durable;
+	const void *corr;
+	size_t corr_len;
+	int64_t id;
+};
+
+/* Everything an input caused, in one transaction: state rows, audit rows and
+ * the outbox rows of its messages. If the store fails, the messages are still
+ * published from memory and the fault is reported. */
+void service_apply(struct service *s, const char *reply_topic, const char *reply, const void *corr, size_t corr_len)
+{
+	struct actions *acts = &s->actions;
+	if (acts->oom)
+		log_error("out of memory in the engine: some effects of this input are lost");
+	size_t cap = acts->n + 1, n = 0;
+	struct outgoing *out = calloc(cap, sizeof(*out));
+	if (!out) {
+		log_error("out of memory applying an input: its messages are lost");
+		actions_clear(acts);
+		return;
+	}
+	for (size_t i = 0; i < acts->n; i++) {
+		struct outgoing *o = &out[n];
+		o->payload = encode(s, &acts->v[i], o->topic, sizeof(o->topic), &o->retained, &o->durable);
+		if (o->payload)
+			n++;
+	}
+	if (reply && reply_topic) {
+		struct outgoing *o = &out[n++];
+		snprintf(o->topic, sizeof(o->topic), "%s", reply_topic);
+		o->payload = strdup(reply);
+		o->durable = 1;
+		o->corr = corr;
+		o->corr_len = corr_len;
+	}
+	int ok = store_begin(s->store) == 0;
+	for (size_t i = 0; ok && i < acts->n; i++)
+		ok = store_apply(s->store, &acts->v[i]) == 0;
+	for (size_t i = 0; ok && i < n; i++)
+		if (out[i].durable && out[i].payload)
+			ok = store_outbox_add(s->store, out[i].topic, out[i].payload, strlen(out[i].payload), 1,
+					      out[i].retained, out[i].corr, out[i].corr_len, &out[i].id) == 0;
+	if (ok)
+		ok = store_commit(s->store) == 0;
+	if (!ok) {
+		store_failed(s, "write");
+		store_rollback(s->store);
+	} else if (s->store_fault) {
+		log_info("store: writing again");
+		s->store_fault = 0;
+		s->status_error[0] = '\0';
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct outgoing *o = &out[i];
+		if (!o->payload)
+			continue;
+		if (!o->durable)
+			service_publish_volatile(s, o->topic, o->payload, o->retained);
+		else if (outq_push(&s->outq, ok ? o->id : 0, 0, o->topic, o->payload, strlen(o->payload), 1,
+				   o->retained, o->corr, o->corr_len) < 0)
+			log_error("out of memory queueing %s: message lost", o->topic);
+		free(o->payload);
+	}
+	free(out);
+	actions_clear(acts);
+}
+
+static void on_report(struct service *s, const struct transport_msg *m, const char *device_id, struct sb_now now)
+{
+	if (!sb_id_valid(device_id)) {
+		service_reject(s, m->topic, "bad_topic", "invalid device id in topic", now.wall_ms);
+		return;
+	}
+	if (m->len > SB_REPORT_MAX) {
+		char d[96];
+		snprintf(d, sizeof(d), "payload is %zu bytes, limit %d", m->len, SB_REPORT_MAX);
+		service_reject(s, m->topic, "too_large", d, now.wall_ms);
+		return;
+	}
+	struct report r;
+	char err[CODEC_ERR_MAX];
+	if (codec_decode_report(m->payload, m->len, &r, err) < 0) {
+		service_reject(s, m->topic, "bad_request", err, now.wall_ms);
+		return;
+	}
+	enum report_result rr = engine_report(s->engine, device_id, &r, m->retained, now, &s->actions);
+	switch (rr) {
+	case REPORT_UNKNOWN_DEVICE:
+		service_reject(s, m->topic, "unknown_device", "no seal with this id is fitted", now.wall_ms);
+		return;
+	case REPORT_DUPLICATE:
+	case REPORT_STALE_RETAINED:
+		log_debug("%s: %s ignored", m->topic, rr == REPORT_DUPLICATE ? "duplicate" : "retained replay");
+		return;
+	case REPORT_APPLIED:
+		break;
+	}
+	/* A pure heartbeat produces no action and costs no commit. */
+	if (s->actions.n)
+		service_apply(s, NULL, NULL, NULL, 0);
+}
+
+static void answer(struct service *s, const struct transport_msg *m, const struct command *c, const char *reply,
+		   struct sb_now now)
+{
+	const char *to = c->reply_to[0] ? c->reply_to : m->response_topic;
+	const void *corr = c->reply_to[0] ? NULL : m->corr;
+	size_t corr_len = c->reply_to[0] ? 0 : m->corr_len;
+	if (!to && !s->actions.n)
+		return;
+	service_apply(s, to, reply, corr, corr_len);
+	(void)now;
+}
+
+static void on_command(struct service *s, const struct transport_msg *m, const char *op_name, struct sb_now now)
+{
+	struct command c;
+	char err[CODEC_ERR_MAX];
+	enum sb_op op;
+	const char *code = NULL;
+	memset(&c, 0, sizeof(c));
+	if (sb_op_parse(op_name, &op) < 0) {
+		code = "unknown_op";
+		snprintf(err, sizeof(err), "unknown op '%.64s'", op_name);
+		char ignored[CODEC_ERR_MAX];
+		/* Only for request_id and reply_to, so that the error can be answered. */
+		if (m->len <= SB_COMMAND_MAX)
+			codec_decode_command(SB_OP_RELEASE, m->payload, m->len, &c, ignored);
+	} else if (m->len > SB_COMMAND_MAX) {
+		code = "too_large";
+		snprintf(err, sizeof(err), "payload is %zu bytes, limit %d", m->len, SB_COMMAND_MAX);
+	} else if (codec_decode_command(op, m->payload, m->len, &c, err) < 0) {
+		code = "bad_request";
+	}
+	if (code) {
+		service_reject(s, m->topic, code, err, now.wall_ms);
+		char *reply = codec_encode_error_reply(c.request_id, op_name, code, err);
+		if (reply)
+			answer(s, m, &c, reply, now);
+		free(reply);
+		return;
+	}
+	struct cmd_result res;
+	engine_command(s->engine, &c, now, &res, &s->actions);
+	if (!res.ok)
+		service_reject(s, m->topic, res.error, res.message, now.wall_ms);
+	else
+		log_info("%s ok%s", m->topic, res.changed ? "" : " (no change)");
+	char *reply = codec_encode_reply(&c, op, &res);
+	answer(s, m, &c, reply, now);
+	free(reply);
+}
+
+void service_on_message(void *arg, const struct transport_msg *m)
+{
+	struct service *s = arg;
+	struct sb_now now = clock_now();
+	size_t dl = strlen(s->topic_prefix_dev), cl = strlen(s->topic_prefix_cmd);
+	pthread_mutex_lock(&s->mu);
+	if (strncmp(m->topic, s->topic_prefix_dev, dl) == 0) {
+		const char *id = m->topic + dl;
+		const char *slash = strchr(id, '/');
+		char dev[SB_ID_MAX + 2];
+		size_t n = slash ? (size_t)(slash - id) : 0;
+		if (!slash || strcmp(slash, "/report") != 0 || n == 0 || n > SB_ID_MAX) {
+			service_reject(s, m->topic, "bad_topic", "expected <root>/dev/<device_id>/report", now.wall_ms);
+		} else {
+			memcpy(dev, id, n);
+			dev[n] = '\0';
+			on_report(s, m, dev, now);
+		}
+	} else if (strncmp(m->topic, s->topic_prefix_cmd, cl) == 0 && !strchr(m->topic + cl, '/')) {
+		on_command(s, m, m->topic + cl, now);
+	} else {
+		service_reject(s, m->topic, "bad_topic", "not a topic sealbridge reads", now.wall_ms);
+	}
+	int wake = s->outq.n > 0;
+	pthread_mutex_unlock(&s->mu);
+	if (wake)
+		service_wake(s);
+}
