@@ -109,9 +109,12 @@ static void publish_status(struct service *s, const char *state, struct sb_now n
 {
 	char t[CONFIG_STR_MAX + 32];
 	status_topic(s, t, sizeof(t));
-	char *p = codec_encode_status(state, SB_VERSION, now.wall_ms, s->status_error[0] ? s->status_error : NULL);
+	const char *err = strcmp(state, "online") == 0 ? service_status_error(s) : NULL;
+	char *p = codec_encode_status(state, SB_VERSION, now.wall_ms, err);
 	if (!p)
 		return;
+	snprintf(s->status_sent, sizeof(s->status_sent), "%s", err ? err : "");
+	s->status_ever_sent = 1;
 	if (outq_push(&s->outq, 0, 1, t, p, strlen(p), 1, 1, NULL, 0) == 0)
 		s->status_token = 0;
 	free(p);
@@ -145,8 +148,10 @@ static void handle_results(struct service *s, struct sb_now now)
 		if (!m)
 			continue;
 		if (rs[i].ok) {
-			if (m->refusals)
+			if (m->refusals) {
 				log_info("%s accepted after %d refusals", m->topic, m->refusals);
+				s->publish_error[0] = '\0';
+			}
 			if (m->id > 0) {
 				if (s->ndone == s->capdone) {
 					size_t ncap = s->capdone ? s->capdone * 2 : 256;
@@ -168,14 +173,9 @@ static void handle_results(struct service *s, struct sb_now now)
 				  rs[i].why);
 			s->last_refusal_log_mono = now.mono_ms;
 		}
-		if (!m->is_volatile && !strstr(m->topic, "/bridge/status")) {
-			char e[200];
-			snprintf(e, sizeof(e), "broker refused %.120s (0x%02x)", m->topic, (unsigned)rs[i].reason);
-			if (strcmp(e, s->status_error) != 0) {
-				snprintf(s->status_error, sizeof(s->status_error), "%s", e);
-				publish_status(s, "online", now);
-			}
-		}
+		if (!m->is_volatile)
+			snprintf(s->publish_error, sizeof(s->publish_error), "broker refused %.120s (0x%02x)", m->topic,
+				 (unsigned)rs[i].reason);
 		if (m->is_volatile)
 			outq_remove(&s->outq, m);
 		else
@@ -267,6 +267,10 @@ static void handle_connection(struct service *s, struct sb_now now)
 
 static void apply_tick(struct service *s, struct sb_now now)
 {
+	if (s->store_fault && now.mono_ms >= s->next_store_retry_mono) {
+		service_store_retry(s);
+		s->next_store_retry_mono = now.mono_ms + 1000;
+	}
 	engine_tick(s->engine, now, &s->actions);
 	if (s->actions.n)
 		service_apply(s, NULL, NULL, NULL, 0);
@@ -292,6 +296,8 @@ static int64_t next_wake(struct service *s, struct sb_now now)
 		next = s->reconnect_mono;
 	if (s->next_checkpoint_mono < next)
 		next = s->next_checkpoint_mono;
+	if (s->store_fault && s->next_store_retry_mono < next)
+		next = s->next_store_retry_mono;
 	/* Wall-clock deadlines (quarantine end) are re-read at least this often. */
 	if (now.mono_ms + 1000 < next)
 		next = now.mono_ms + 1000;
@@ -329,7 +335,6 @@ static void shutdown_clean(struct service *s)
 		service_apply(s, NULL, NULL, NULL, 0);
 	/* A clean DISCONNECT suppresses the will, so say offline ourselves. */
 	if (s->conn == CONN_READY) {
-		s->status_error[0] = '\0';
 		publish_status(s, "offline", now);
 		int64_t until = now.mono_ms + SHUTDOWN_WAIT_MS;
 		while (now.mono_ms < until && s->outq.n) {
@@ -377,6 +382,9 @@ int service_run(struct service *s, const char *cfg_path, volatile sig_atomic_t *
 		handle_connection(s, now);
 		handle_results(s, now);
 		apply_tick(s, now);
+		const char *err = service_status_error(s);
+		if (s->conn == CONN_READY && strcmp(err ? err : "", s->status_sent) != 0)
+			publish_status(s, "online", now);
 		if (s->conn == CONN_READY)
 			outq_pump(&s->outq, (size_t)s->cfg.mqtt.max_inflight, now.mono_ms, send_one, s);
 		int64_t next = next_wake(s, now);
@@ -425,6 +433,7 @@ int service_new(const struct config *cfg, struct service **out)
 	pthread_mutex_init(&s->evmu, NULL);
 	outq_init(&s->outq);
 	actions_init(&s->actions);
+	actions_init(&s->unsaved);
 	snprintf(s->topic_prefix_dev, sizeof(s->topic_prefix_dev), "%s/dev/", cfg->mqtt.topic_root);
 	snprintf(s->topic_prefix_cmd, sizeof(s->topic_prefix_cmd), "%s/cmd/", cfg->mqtt.topic_root);
 	s->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -504,6 +513,7 @@ void service_free(struct service *s)
 	store_close(s->store);
 	outq_free(&s->outq);
 	actions_free(&s->actions);
+	actions_free(&s->unsaved);
 	free(s->results);
 	free(s->done_ids);
 	if (s->wake_fd >= 0)

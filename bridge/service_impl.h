@@ -44,7 +44,10 @@ struct service {
 	int64_t reconnect_mono, connecting_since_mono, backoff_ms;
 	int ever_ready, offline_sent;
 	uint64_t status_token;
-	char status_error[200];
+	char store_error[200], publish_error[200], status_sent[200];
+	int status_ever_sent;
+	struct actions unsaved; /* saves that failed (disk full): retried in order, before anything newer */
+	int64_t next_store_retry_mono;
 	int64_t *done_ids;
 	size_t ndone, capdone;
 	int64_t next_checkpoint_mono, next_flush_mono, last_refusal_log_mono;
@@ -61,5 +64,8 @@ void service_publish_volatile(struct service *s, const char *topic, const char *
 void service_reject(struct service *s, const char *topic, const char *reason, const char *detail,
 		    int64_t at_ms);
 void service_engine_settings(const struct config *c, struct engine_settings *es);
+/* Retries the saves and outbox rows that could not be written. Caller holds mu. */
+void service_store_retry(struct service *s);
+const char *service_status_error(const struct service *s);
 
 #endif

@@ -81,12 +81,82 @@ static char *encode(struct service *s, const struct action *a, char *topic, size
 	}
 }
 
+const char *service_status_error(const struct service *s)
+{
+	if (s->store_error[0])
+		return s->store_error;
+	return s->publish_error[0] ? s->publish_error : NULL;
+}
+
 static void store_failed(struct service *s, const char *what)
 {
 	if (!s->store_fault)
-		log_error("store: %s failed: %s; alerting goes on from memory", what, store_errmsg(s->store));
+		log_error("store: %s failed: %s; alerting goes on from memory, saves are retried", what,
+			  store_errmsg(s->store));
 	s->store_fault = 1;
-	snprintf(s->status_error, sizeof(s->status_error), "store: %s", store_errmsg(s->store));
+	snprintf(s->store_error, sizeof(s->store_error), "store: %s", store_errmsg(s->store));
+}
+
+static int keep_unsaved(struct service *s, const struct actions *acts)
+{
+	for (size_t i = 0; i < acts->n; i++) {
+		enum action_kind k = acts->v[i].kind;
+		if (k != ACT_SAVE_HOUSEHOLD && k != ACT_SAVE_DEVICE && k != ACT_SAVE_ALERT && k != ACT_SAVE_COUNTER &&
+		    k != ACT_AUDIT)
+			continue;
+		struct actions *u = &s->unsaved;
+		if (u->n == u->cap) {
+			size_t ncap = u->cap ? u->cap * 2 : 64;
+			struct action *nv = realloc(u->v, ncap * sizeof(*nv));
+			if (!nv)
+				return -1;
+			u->v = nv;
+			u->cap = ncap;
+		}
+		/* Households and devices live as long as the engine: a pointer saves their latest state. */
+		u->v[u->n++] = acts->v[i];
+	}
+	return 0;
+}
+
+static int write_actions(struct service *s, const struct actions *acts)
+{
+	for (size_t i = 0; i < acts->n; i++)
+		if (store_apply(s->store, &acts->v[i]) < 0)
+			return -1;
+	return 0;
+}
+
+void service_store_retry(struct service *s)
+{
+	if (!s->store_fault)
+		return;
+	size_t n = 0, k = 0;
+	for (struct outmsg *m = s->outq.head; m; m = m->next)
+		n += !m->id && !m->is_volatile;
+	int64_t *ids = calloc(n + 1, sizeof(*ids));
+	if (!ids)
+		return;
+	int ok = store_begin(s->store) == 0 && write_actions(s, &s->unsaved) == 0;
+	for (struct outmsg *m = s->outq.head; ok && m; m = m->next)
+		if (!m->id && !m->is_volatile)
+			ok = store_outbox_add(s->store, m->topic, m->payload, m->len, m->qos, m->retained, m->corr,
+					      m->corr_len, &ids[k++]) == 0;
+	if (ok && store_commit(s->store) == 0) {
+		k = 0;
+		/* Row ids exist only once the transaction is committed. */
+		for (struct outmsg *m = s->outq.head; m; m = m->next)
+			if (!m->id && !m->is_volatile)
+				m->id = ids[k++];
+		log_info("store: writing again; %zu delayed saves and %zu messages written", s->unsaved.n, n);
+		actions_clear(&s->unsaved);
+		s->store_fault = 0;
+		s->store_error[0] = '\0';
+	} else {
+		store_rollback(s->store);
+		snprintf(s->store_error, sizeof(s->store_error), "store: %s", store_errmsg(s->store));
+	}
+	free(ids);
 }
 
 struct outgoing {
@@ -100,7 +170,7 @@ struct outgoing {
 
 /* Everything an input caused, in one transaction: state rows, audit rows and
  * the outbox rows of its messages. If the store fails, the messages are still
- * published from memory and the fault is reported. */
+ * published from memory, the saves wait in s->unsaved and the fault is reported. */
 void service_apply(struct service *s, const char *reply_topic, const char *reply, const void *corr, size_t corr_len)
 {
 	struct actions *acts = &s->actions;
@@ -127,9 +197,11 @@ void service_apply(struct service *s, const char *reply_topic, const char *reply
 		o->corr = corr;
 		o->corr_len = corr_len;
 	}
-	int ok = store_begin(s->store) == 0;
-	for (size_t i = 0; ok && i < acts->n; i++)
-		ok = store_apply(s->store, &acts->v[i]) == 0;
+	/* While earlier saves wait, newer ones queue behind them so that no older
+	 * copy can overwrite a newer one later. */
+	int ok = !s->store_fault && store_begin(s->store) == 0;
+	if (ok)
+		ok = write_actions(s, acts) == 0;
 	for (size_t i = 0; ok && i < n; i++)
 		if (out[i].durable && out[i].payload)
 			ok = store_outbox_add(s->store, out[i].topic, out[i].payload, strlen(out[i].payload), 1,
@@ -137,12 +209,12 @@ void service_apply(struct service *s, const char *reply_topic, const char *reply
 	if (ok)
 		ok = store_commit(s->store) == 0;
 	if (!ok) {
-		store_failed(s, "write");
-		store_rollback(s->store);
-	} else if (s->store_fault) {
-		log_info("store: writing again");
-		s->store_fault = 0;
-		s->status_error[0] = '\0';
+		if (!s->store_fault) {
+			store_failed(s, "write");
+			store_rollback(s->store);
+		}
+		if (keep_unsaved(s, acts) < 0)
+			log_error("out of memory keeping unsaved changes: the store will miss some");
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct outgoing *o = &out[i];
