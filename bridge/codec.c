@@ -824,6 +824,28 @@ char *codec_encode_state(const struct household *h, int64_t at_ms)
 			ok = 0;
 		}
 	}
+	/* Beyond the ids: what each open alert is, how far it went and how many
+	 * occurrences it has folded (the interface wants count visible here). */
+	cJSON *det = cJSON_AddArrayToObject(o, "alerts");
+	if (!det)
+		ok = 0;
+	for (int t = 0; det && t < SB_ALERT_TYPE_COUNT; t++) {
+		const struct alert *a = h->open[t];
+		if (!a)
+			continue;
+		cJSON *x = cJSON_CreateObject();
+		if (!x || !cJSON_AddItemToArray(det, x)) {
+			cJSON_Delete(x);
+			ok = 0;
+			continue;
+		}
+		add_str(x, "alert_id", a->id, &ok);
+		add_str(x, "type", sb_alert_type_name(a->type), &ok);
+		add_str(x, "state", sb_alert_state_name(a->state), &ok);
+		add_str(x, "level", sb_level_name(a->level), &ok);
+		add_int(x, "count", a->count, &ok);
+		add_time(x, "since", a->since_ms, &ok);
+	}
 	add_time(o, "at", at_ms, &ok);
 	return finish(o, ok);
 }
