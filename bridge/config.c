@@ -23,7 +23,7 @@
 #define DURATION_MAX_MS (30LL * 24 * 3600 * 1000)
 #define STATS_MIN_MS 50LL
 
-enum setting_type { SET_STRING, SET_INT, SET_SECONDS, SET_LEVEL };
+enum setting_type { SET_STRING, SET_INT, SET_SECONDS, SET_LEVEL, SET_BOOL, SET_ONOFF };
 
 /* Extra validation for strings: NULL if fine, else why not. */
 typedef const char *(*string_check)(const char *v);
@@ -70,6 +70,12 @@ static const struct setting settings[] = {
 	 DURATION_MIN_MS, DURATION_MAX_MS, NULL, "900"},
 	{"log", "level", SET_LEVEL, OFF(log.level), 0, 0, NULL, "info"},
 	{"log", "file", SET_STRING, OFF(log.file), 0, STR_LEN_MAX, NULL, ""},
+	{"zigbee2mqtt", "enabled", SET_BOOL, OFF(zigbee2mqtt.enabled), 0, 0, NULL, "false"},
+	{"zigbee2mqtt", "base_topic", SET_STRING, OFF(zigbee2mqtt.base_topic), 1, 128, check_topic_root,
+	 "zigbee2mqtt"},
+	{"shelly", "enabled", SET_BOOL, OFF(shelly.enabled), 0, 0, NULL, "false"},
+	{"tasmota", "enabled", SET_BOOL, OFF(tasmota.enabled), 0, 0, NULL, "false"},
+	{"tasmota", "switch_closed", SET_ONOFF, OFF(tasmota.switch_closed_on), 0, 0, NULL, "ON"},
 };
 #define N_SETTINGS (sizeof settings / sizeof settings[0])
 
@@ -185,6 +191,26 @@ static int parse_int(const char *s, int64_t min, int64_t max, int *out)
 	return 0;
 }
 
+/* Booleans take the usual INI spellings; ON/OFF is Tasmota's own switch text. */
+static int parse_switch(const char *s, enum setting_type type, int *out)
+{
+	static const char *const bool_words[][2] = {{"false", "true"}, {"no", "yes"}, {"off", "on"}, {"0", "1"}};
+	static const char *const onoff_words[][2] = {{"OFF", "ON"}, {"off", "on"}};
+	const char *const(*words)[2] = type == SET_BOOL ? bool_words : onoff_words;
+	size_t n = type == SET_BOOL ? sizeof bool_words / sizeof bool_words[0]
+				    : sizeof onoff_words / sizeof onoff_words[0];
+
+	for (size_t i = 0; i < n; i++) {
+		for (int v = 0; v < 2; v++) {
+			if (strcmp(s, words[i][v]) == 0) {
+				*out = v;
+				return 0;
+			}
+		}
+	}
+	return -1;
+}
+
 int config_parse_seconds(const char *s, int64_t min_ms, int64_t max_ms, int64_t *out_ms)
 {
 	char *end;
@@ -225,6 +251,12 @@ static const char *type_hint(const struct setting *s, char *buf, size_t n)
 		break;
 	case SET_LEVEL:
 		snprintf(buf, n, "must be debug, info, warning or error");
+		break;
+	case SET_BOOL:
+		snprintf(buf, n, "must be true or false");
+		break;
+	case SET_ONOFF:
+		snprintf(buf, n, "must be ON or OFF");
 		break;
 	case SET_STRING:
 		if (s->min > 0)
@@ -282,6 +314,16 @@ static int apply(struct config *c, const struct setting *s, const char *v, const
 			return -1;
 		}
 		snprintf(field, sizeof c->log.level, "%s", v);
+		return 0;
+	}
+	case SET_BOOL:
+	case SET_ONOFF: {
+		int b;
+		if (parse_switch(v, s->type, &b) < 0) {
+			*why = type_hint(s, hint, HINT_MAX);
+			return -1;
+		}
+		memcpy(field, &b, sizeof b);
 		return 0;
 	}
 	}

@@ -31,6 +31,18 @@ struct config {
 		char level[16]; /* debug, info, warning, error */
 		char file[CONFIG_STR_MAX]; /* "" = stderr */
 	} log;
+	/* Vendor sensors (vendor.h); all disabled by default. */
+	struct {
+		int enabled;
+		char base_topic[CONFIG_STR_MAX];
+	} zigbee2mqtt;
+	struct {
+		int enabled;
+	} shelly;
+	struct {
+		int enabled;
+		int switch_closed_on; /* 1: "Switch1":"ON" means closed (switch_closed = ON) */
+	} tasmota;
 };
 
 void config_defaults(struct config *c);

@@ -80,6 +80,11 @@ static void test_defaults(void)
 	CHECK(c.escalation.district_after_ms == 900000);
 	CHECK_STR(c.log.level, "info");
 	CHECK_STR(c.log.file, "");
+	CHECK(c.zigbee2mqtt.enabled == 0);
+	CHECK_STR(c.zigbee2mqtt.base_topic, "zigbee2mqtt");
+	CHECK(c.shelly.enabled == 0);
+	CHECK(c.tasmota.enabled == 0);
+	CHECK(c.tasmota.switch_closed_on == 1);
 }
 
 static void test_empty_file_gives_defaults(void)
@@ -176,7 +181,15 @@ static void test_values_and_decimals(void)
 			  "district_after = 2592000\n"
 			  "[log]\n"
 			  "level = debug\n"
-			  "file = /tmp/sb.log\n";
+			  "file = /tmp/sb.log\n"
+			  "[zigbee2mqtt]\n"
+			  "enabled = true\n"
+			  "base_topic = site/a/z2m\n"
+			  "[shelly]\n"
+			  "enabled = yes\n"
+			  "[tasmota]\n"
+			  "enabled = 1\n"
+			  "switch_closed = OFF\n";
 
 	CHECK(load(ini, &c, err) == 0);
 	CHECK_STR(err, "");
@@ -196,6 +209,32 @@ static void test_values_and_decimals(void)
 	CHECK(c.escalation.district_after_ms == 2592000000LL);
 	CHECK_STR(c.log.level, "debug");
 	CHECK_STR(c.log.file, "/tmp/sb.log");
+	CHECK(c.zigbee2mqtt.enabled == 1);
+	CHECK_STR(c.zigbee2mqtt.base_topic, "site/a/z2m");
+	CHECK(c.shelly.enabled == 1);
+	CHECK(c.tasmota.enabled == 1);
+	CHECK(c.tasmota.switch_closed_on == 0);
+}
+
+static void test_vendor_switches(void)
+{
+	static const struct {
+		const char *text;
+		int enabled, closed_on;
+	} cases[] = {
+		{"[tasmota]\nenabled = false\nswitch_closed = on\n", 0, 1},
+		{"[tasmota]\nenabled = no\nswitch_closed = off\n", 0, 0},
+		{"[tasmota]\nenabled = on\n", 1, 1},
+		{"[tasmota]\nenabled = 0\n", 0, 1},
+	};
+	struct config c;
+	char err[CONFIG_ERR_MAX];
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		CHECK(load(cases[i].text, &c, err) == 0);
+		CHECK(c.tasmota.enabled == cases[i].enabled);
+		CHECK(c.tasmota.switch_closed_on == cases[i].closed_on);
+	}
 }
 
 static void test_indented_and_crlf(void)
@@ -261,6 +300,17 @@ static void test_each_bad_value(void)
 		{"district_after = 1e9", "escalation", "escalation.district_after"},
 		{"level = warn", "log", "log.level: must be debug, info, warning or error"},
 		{"level = INFO", "log", "log.level"},
+		{"enabled = maybe", "zigbee2mqtt", "zigbee2mqtt.enabled: must be true or false"},
+		{"enabled = TRUE", "zigbee2mqtt", "zigbee2mqtt.enabled"},
+		{"enabled =", "shelly", "shelly.enabled"},
+		{"enabled = 2", "tasmota", "tasmota.enabled"},
+		{"base_topic =", "zigbee2mqtt", "zigbee2mqtt.base_topic"},
+		{"base_topic = zigbee2mqtt/", "zigbee2mqtt", "zigbee2mqtt.base_topic"},
+		{"base_topic = z2m/#", "zigbee2mqtt", "zigbee2mqtt.base_topic"},
+		{"base_topic = $SYS", "zigbee2mqtt", "zigbee2mqtt.base_topic"},
+		{"switch_closed = 1", "tasmota", "tasmota.switch_closed: must be ON or OFF"},
+		{"switch_closed = closed", "tasmota", "tasmota.switch_closed"},
+		{"base_topic = x", "shelly", "unknown setting \"base_topic\" in [shelly]"},
 		{"bogus = 1", "mqtt", "unknown setting \"bogus\" in [mqtt]"},
 		{"uri = tcp://x:1", "store", "unknown setting \"uri\" in [store]"},
 		{"just some words", "mqtt", "expected \"key = value\""},
@@ -531,6 +581,7 @@ int main(void)
 	RUN(test_interface_example);
 	RUN(test_deploy_example_is_the_defaults);
 	RUN(test_values_and_decimals);
+	RUN(test_vendor_switches);
 	RUN(test_indented_and_crlf);
 	RUN(test_each_bad_value);
 	RUN(test_many_errors_at_once);
