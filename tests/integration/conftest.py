@@ -7,6 +7,7 @@ the schema validator (tests/schema/validate.mjs) checks when the session ends.
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -26,7 +27,9 @@ REPO = Path(__file__).resolve().parents[2]
 ROOT = "seal"
 MOSQUITTO = os.environ.get("MOSQUITTO_BIN", "/usr/sbin/mosquitto")
 SEALBRIDGE_BIN = Path(os.environ.get("SEALBRIDGE_BIN", str(REPO / "build" / "sealbridge")))
-START_TIMEOUT = 15.0
+# e.g. SEALBRIDGE_WRAP="valgrind -q --error-exitcode=9" to run every daemon under valgrind
+WRAP = shlex.split(os.environ.get("SEALBRIDGE_WRAP", ""))
+START_TIMEOUT = 15.0 * (4 if WRAP else 1)
 
 
 def now_ms():
@@ -102,26 +105,22 @@ def pytest_configure(config):
     CAPTURE.path = path
 
 
+SCHEMA_RESULT = []  # lines for the terminal summary
+
+
 def pytest_sessionfinish(session, exitstatus):
+    """Validates every captured payload against schemas/ (tests/schema/validate.mjs)."""
     path = CAPTURE.path
     if path is None:
         return
-    tr = session.config.pluginmanager.get_plugin("terminalreporter")
-
-    def say(line):
-        if tr is not None:
-            tr.write_line(line)
-        else:
-            print(line)
-
     validator = REPO / "tests" / "schema" / "validate.mjs"
     node = shutil.which("node")
     if CAPTURE.count == 0:
         os.unlink(path)
         return
     if not node or not validator.exists() or not (REPO / "tests" / "schema" / "node_modules").is_dir():
-        say("WARNING: schema validation skipped (need node, %s and its node_modules); "
-            "published payloads kept in %s" % (validator, path))
+        SCHEMA_RESULT.append("WARNING: schema validation skipped (needs node, %s and its node_modules); "
+                             "published payloads kept in %s" % (validator, path))
         return
     try:
         r = subprocess.run([node, str(validator), "--root", ROOT, path], cwd=str(REPO),
@@ -131,13 +130,24 @@ def pytest_sessionfinish(session, exitstatus):
         out, rc = "validator timed out", 1
     lines = out.strip().splitlines()
     if rc != 0:
-        say("SCHEMA VALIDATION FAILED for %d published payloads (kept in %s):" % (CAPTURE.count, path))
-        for line in lines[-40:]:
-            say("  " + line)
+        SCHEMA_RESULT.append("SCHEMA VALIDATION FAILED for payloads the daemon published (all kept in %s):" % path)
+        shown = lines[:-1][:20]
+        SCHEMA_RESULT.extend("  " + (x if len(x) <= 400 else x[:400] + "...") for x in shown)
+        if len(lines) - 1 > len(shown):
+            SCHEMA_RESULT.append("  ... %d more" % (len(lines) - 1 - len(shown)))
+        SCHEMA_RESULT.append("  " + (lines[-1] if lines else "(no output), exit %d" % rc))
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
     else:
-        say("schema validation: %s" % (lines[-1] if lines else "ok"))
+        SCHEMA_RESULT.append("schema validation of %d published payloads: %s"
+                             % (CAPTURE.count, lines[-1] if lines else "ok"))
         os.unlink(path)
+
+
+def pytest_terminal_summary(terminalreporter):
+    if SCHEMA_RESULT:
+        terminalreporter.section("schema validation")
+        for line in SCHEMA_RESULT:
+            terminalreporter.write_line(line)
 
 
 # ----------------------------------------------------------------- broker
@@ -344,11 +354,12 @@ class Client:
             self.cond.notify_all()
 
     def close(self):
-        self.c.loop_stop()
+        # disconnect first: it wakes the network thread, which loop_stop() joins
         try:
             self.c.disconnect()
         except Exception:
             pass
+        self.c.loop_stop()
 
     # -- looking at what was received
 
@@ -536,7 +547,7 @@ class Daemon:
         logf = open(self.log, "ab")
         logf.write(b"---- start %s\n" % iso(now_ms()).encode())
         logf.flush()
-        self.proc = subprocess.Popen([str(SEALBRIDGE_BIN), "-c", str(self.ini)], stdout=logf,
+        self.proc = subprocess.Popen(WRAP + [str(SEALBRIDGE_BIN), "-c", str(self.ini)], stdout=logf,
                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=str(self.dir))
         logf.close()
         self.expected_exit = False
@@ -589,14 +600,16 @@ class Daemon:
             if not self.expected_exit:
                 return "daemon exited on its own with %s" % self.proc.returncode
             return None
+        self.expected_exit = True
         self.proc.terminate()
         try:
-            self.proc.wait(10)
+            rc = self.proc.wait(10)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
             return "daemon ignored SIGTERM for 10 s"
-        return None
+        # a crash at shutdown is a failure whatever state the test left behind
+        return "daemon exit code %s after SIGTERM at teardown" % rc if rc != 0 else None
 
 
 class DaemonFactory:
