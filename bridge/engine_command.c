@@ -38,6 +38,11 @@ void household_release(struct engine *e, struct household *h, const char *by, co
 	timer_arm_household(e, h, now);
 	if (h->device)
 		timerq_cancel(&e->timers, &h->device->silence_timer);
+	/* Its device_silent alert is closed: if re-admitted, a seal still silent must raise again. */
+	if (h->device && h->device->silent) {
+		h->device->silent = 0;
+		engine_touch_device(e, h->device);
+	}
 	engine_audit(e, "release", h, h->device ? h->device->id : NULL, NULL, now, "by %s: %s", by,
 		     reason && *reason ? reason : "-");
 	engine_touch_household(e, h, HF_SAVE | HF_PUB);
