@@ -67,6 +67,23 @@ static void test_admit_existing_updates(void)
 	finish();
 }
 
+static void test_admit_earlier_end_moves_timer(void)
+{
+	start_quiet();
+	struct command c = admit_cmd("h1", "c1", "s1", "d1", now.wall_ms + 2 * DAY);
+	run_ok(&c);
+	install("s-1", "h1");
+	c.end_ms = T0_WALL + DAY;
+	run_ok(&c);
+	CHECK(engine_next_deadline(E) <= T0_MONO + DAY);
+	tick_after(DAY - 1);
+	CHECK(count_kind(ACT_PUB_CLEAR_STATE) == 0);
+	tick_after(1);
+	CHECK(count_kind(ACT_PUB_CLEAR_STATE) == 1);
+	CHECK(H("h1")->released);
+	finish();
+}
+
 static void test_release_errors(void)
 {
 	start();
@@ -356,6 +373,7 @@ int main(void)
 {
 	RUN(test_admit_bad_end);
 	RUN(test_admit_existing_updates);
+	RUN(test_admit_earlier_end_moves_timer);
 	RUN(test_release_errors);
 	RUN(test_install_errors_and_repeats);
 	RUN(test_uninstall);

@@ -233,6 +233,13 @@ static void two_escalated_alerts(char *door_id, char *tamper_id)
 	CHECK(count_pub(-1, SB_AST_ESCALATED, SB_LEVEL_DISTRICT) == 2);
 }
 
+static void release(const char *hid)
+{
+	struct command c = cmd(SB_OP_RELEASE);
+	snprintf(c.household_id, sizeof(c.household_id), "%s", hid);
+	run_ok(&c);
+}
+
 static void check_released_by_system(const char *door_id, const char *tamper_id)
 {
 	CHECK(count_kind(ACT_PUB_CLEAR_STATE) == 1);
@@ -296,6 +303,46 @@ static void test_quarantine_end_releases(void)
 	tick_after(1);
 	check_released_by_system(door_id, tamper_id);
 	check_quiet_then_readmit();
+	finish();
+}
+
+/* The end is a wall-clock time: a clock stepped back an hour ends it an hour later. */
+static void test_end_follows_wall_clock_step_back(void)
+{
+	start_quiet();
+	struct command c = admit_cmd("h1", "c1", "s1", "d1", now.wall_ms + DAY);
+	run_ok(&c);
+	install("s-1", "h1");
+	now.mono_ms += HOUR; /* an hour passes, the wall clock is stepped back by as much */
+	tick();
+	now.mono_ms = T0_MONO + DAY;
+	now.wall_ms = T0_WALL + DAY - HOUR;
+	tick();
+	CHECK(count_kind(ACT_PUB_CLEAR_STATE) == 0);
+	tick_after(HOUR - 1);
+	CHECK(count_kind(ACT_PUB_CLEAR_STATE) == 0);
+	tick_after(1);
+	CHECK(count_kind(ACT_PUB_CLEAR_STATE) == 1);
+	finish();
+}
+
+/* A seal that died before its household was released and re-admitted is
+ * still watched: the new quarantine hears of its silence. */
+static void test_readmit_with_silent_seal(void)
+{
+	start();
+	fitted_closed("h1", "s-1");
+	tick_after(set.silence_after_ms);
+	raised(SB_ALERT_DEVICE_SILENT);
+	release("h1");
+	CHECK(count_pub(SB_ALERT_DEVICE_SILENT, SB_AST_RESOLVED, -1) == 1);
+	tick_after(HOUR);
+	admit("h1");
+	tick_after(set.silence_after_ms);
+	CHECK(count_pub(SB_ALERT_DEVICE_SILENT, SB_AST_RAISED, -1) == 1);
+	CHECK(D("s-1")->silent);
+	heartbeat("s-1");
+	CHECK(count_pub(SB_ALERT_DEVICE_SILENT, SB_AST_CLEARED, -1) == 1);
 	finish();
 }
 
@@ -482,6 +529,8 @@ int main(void)
 	RUN(test_install_in_time_raises_no_unmonitored);
 	RUN(test_unmonitored_counts_from_start);
 	RUN(test_quarantine_end_releases);
+	RUN(test_end_follows_wall_clock_step_back);
+	RUN(test_readmit_with_silent_seal);
 	RUN(test_release_command);
 	RUN(test_stats);
 	RUN(test_next_deadline);
