@@ -113,6 +113,11 @@ void outq_retry(struct outq *q, struct outmsg *m, int64_t retry_mono)
 	m->refusals++;
 }
 
+void outq_unsend(struct outq *q, struct outmsg *m)
+{
+	untrack(q, m);
+}
+
 void outq_remove(struct outq *q, struct outmsg *m)
 {
 	untrack(q, m);

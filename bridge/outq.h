@@ -48,6 +48,8 @@ struct outmsg *outq_find(struct outq *q, uint64_t token);
 /* A send attempt ended without success: the message is pending again, from retry_mono on. */
 void outq_retry(struct outq *q, struct outmsg *m, int64_t retry_mono);
 void outq_remove(struct outq *q, struct outmsg *m);
+/* The send attempt never reached the transport: pending again at once. */
+void outq_unsend(struct outq *q, struct outmsg *m);
 /* The connection is gone: every in-flight message is pending again; volatile ones are dropped. */
 void outq_disconnected(struct outq *q);
 /* Earliest retry_mono of a pending message that waits for one, or INT64_MAX. */

@@ -98,11 +98,46 @@ static void cb_published(void *arg, uint64_t token, int ok, int reason, const ch
 
 /* ---- main loop ---- */
 
-static int send_one(void *arg, struct outmsg *m)
+/* Under s->mu: picks the messages to send now (they are marked in flight). */
+static int collect_one(void *arg, struct outmsg *m)
 {
 	struct service *s = arg;
-	return transport_publish(s->transport, m->topic, m->payload, m->len, m->qos, m->retained, m->corr,
-				 m->corr_len, m->token);
+	if (s->nbatch == s->capbatch) {
+		size_t ncap = s->capbatch ? s->capbatch * 2 : 64;
+		struct outmsg **nb = realloc(s->batch, ncap * sizeof(*nb));
+		if (!nb)
+			return -1;
+		s->batch = nb;
+		s->capbatch = ncap;
+	}
+	s->batch[s->nbatch++] = m;
+	return 0;
+}
+
+static void collect(struct service *s, struct sb_now now)
+{
+	s->nbatch = 0;
+	outq_pump(&s->outq, (size_t)s->cfg.mqtt.max_inflight, now.mono_ms, collect_one, s);
+}
+
+/* Without s->mu: only the main loop removes messages from the queue, so the
+ * collected ones stay valid; their fields do not change once queued. */
+static void send_batch(struct service *s)
+{
+	size_t i = 0;
+	for (; i < s->nbatch; i++) {
+		struct outmsg *m = s->batch[i];
+		if (transport_publish(s->transport, m->topic, m->payload, m->len, m->qos, m->retained, m->corr,
+				      m->corr_len, m->token) != 0)
+			break;
+	}
+	if (i == s->nbatch)
+		return;
+	/* The transport is not taking messages now: the rest go again later, in order. */
+	pthread_mutex_lock(&s->mu);
+	for (; i < s->nbatch; i++)
+		outq_unsend(&s->outq, s->batch[i]);
+	pthread_mutex_unlock(&s->mu);
 }
 
 static void publish_status(struct service *s, const char *state, struct sb_now now)
@@ -185,15 +220,24 @@ static void handle_results(struct service *s, struct sb_now now)
 	flush_done(s);
 }
 
+static void went_down(struct service *s, const char *cause, struct sb_now now);
+
+/* Paho holds its own lock while it runs our callbacks, and on_message takes
+ * s->mu: so nothing here may call into the transport while holding s->mu. */
 static void subscribe_all(struct service *s)
 {
 	char dev[CONFIG_STR_MAX + 32], cmd[CONFIG_STR_MAX + 32];
 	snprintf(dev, sizeof(dev), "%s/dev/+/report", s->cfg.mqtt.topic_root);
 	snprintf(cmd, sizeof(cmd), "%s/cmd/+", s->cfg.mqtt.topic_root);
-	const char *f[] = {dev, cmd};
-	if (transport_subscribe(s->transport, f, 2, 1) < 0) {
+	char vf[VENDOR_FILTERS_MAX][SB_TOPIC_MAX + 1];
+	const char *f[2 + VENDOR_FILTERS_MAX] = {dev, cmd};
+	size_t n = vendor_filters(&s->vendors, vf, VENDOR_FILTERS_MAX);
+	for (size_t i = 0; i < n; i++)
+		f[2 + i] = vf[i];
+	if (transport_subscribe(s->transport, f, 2 + n, 1) < 0) {
 		log_error("subscribe failed to start; reconnecting");
-		s->conn = CONN_DOWN;
+		transport_disconnect(s->transport, 1000);
+		went_down(s, "subscribe failed", clock_now());
 	}
 }
 
@@ -214,9 +258,11 @@ static void went_down(struct service *s, const char *cause, struct sb_now now)
 	else
 		log_warn("cannot connect to %s: %s; retrying in %.1f s", s->cfg.mqtt.uri, cause,
 			 (double)s->backoff_ms / 1000.0);
+	pthread_mutex_lock(&s->mu);
 	s->conn = CONN_DOWN;
 	engine_set_connected(s->engine, 0, now);
 	outq_disconnected(&s->outq);
+	pthread_mutex_unlock(&s->mu);
 	s->reconnect_mono = now.mono_ms + s->backoff_ms;
 	s->backoff_ms = s->backoff_ms * 2 > RECONNECT_MAX_MS ? RECONNECT_MAX_MS : s->backoff_ms * 2;
 }
@@ -243,12 +289,14 @@ static void handle_connection(struct service *s, struct sb_now now)
 			went_down(s, "subscription refused", now);
 			transport_disconnect(s->transport, 1000);
 		} else {
+			pthread_mutex_lock(&s->mu);
 			s->conn = CONN_READY;
 			s->backoff_ms = RECONNECT_MIN_MS;
 			engine_set_connected(s->engine, 1, now);
 			publish_status(s, "online", now);
 			log_info("online: %zu households, %zu seals, %zu messages waiting", engine_household_count(s->engine),
 				 engine_device_count(s->engine), s->outq.n);
+			pthread_mutex_unlock(&s->mu);
 			if (!s->ever_ready) {
 				s->ever_ready = 1;
 #ifdef SB_HAVE_SYSTEMD
@@ -338,8 +386,9 @@ static void shutdown_clean(struct service *s)
 		publish_status(s, "offline", now);
 		int64_t until = now.mono_ms + SHUTDOWN_WAIT_MS;
 		while (now.mono_ms < until && s->outq.n) {
-			outq_pump(&s->outq, (size_t)s->cfg.mqtt.max_inflight, now.mono_ms, send_one, s);
+			collect(s, now);
 			pthread_mutex_unlock(&s->mu);
+			send_batch(s);
 			struct pollfd p = {s->wake_fd, POLLIN, 0};
 			poll(&p, 1, 50);
 			uint64_t v;
@@ -378,17 +427,19 @@ int service_run(struct service *s, const char *cfg_path, volatile sig_atomic_t *
 			reload(s, cfg_path);
 			pthread_mutex_unlock(&s->mu);
 		}
-		pthread_mutex_lock(&s->mu);
 		handle_connection(s, now);
+		pthread_mutex_lock(&s->mu);
 		handle_results(s, now);
 		apply_tick(s, now);
 		const char *err = service_status_error(s);
 		if (s->conn == CONN_READY && strcmp(err ? err : "", s->status_sent) != 0)
 			publish_status(s, "online", now);
+		s->nbatch = 0;
 		if (s->conn == CONN_READY)
-			outq_pump(&s->outq, (size_t)s->cfg.mqtt.max_inflight, now.mono_ms, send_one, s);
+			collect(s, now);
 		int64_t next = next_wake(s, now);
 		pthread_mutex_unlock(&s->mu);
+		send_batch(s);
 #ifdef SB_HAVE_SYSTEMD
 		if (wd_usec && now.mono_ms >= next_wd) {
 			sd_notify(0, "WATCHDOG=1");
@@ -428,6 +479,7 @@ int service_new(const struct config *cfg, struct service **out)
 	if (!s)
 		return -1;
 	s->cfg = *cfg;
+	vendor_settings_from_config(cfg, &s->vendors);
 	s->wake_fd = -1;
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_mutex_init(&s->evmu, NULL);
@@ -516,6 +568,7 @@ void service_free(struct service *s)
 	actions_free(&s->unsaved);
 	free(s->results);
 	free(s->done_ids);
+	free(s->batch);
 	if (s->wake_fd >= 0)
 		close(s->wake_fd);
 	pthread_mutex_destroy(&s->mu);

@@ -11,6 +11,7 @@
 #include "service.h"
 #include "store.h"
 #include "transport.h"
+#include "vendor.h"
 
 enum conn_state { CONN_DOWN, CONN_CONNECTING, CONN_SUBSCRIBING, CONN_READY };
 
@@ -23,6 +24,7 @@ struct pub_result {
 
 struct service {
 	struct config cfg;
+	struct vendor_settings vendors;
 	pthread_mutex_t mu; /* engine, store, outq, actions */
 	struct engine *engine;
 	struct store *store;
@@ -48,6 +50,8 @@ struct service {
 	int status_ever_sent;
 	struct actions unsaved; /* saves that failed (disk full): retried in order, before anything newer */
 	int64_t next_store_retry_mono;
+	struct outmsg **batch; /* collected under mu, sent without it */
+	size_t nbatch, capbatch;
 	int64_t *done_ids;
 	size_t ndone, capdone;
 	int64_t next_checkpoint_mono, next_flush_mono, last_refusal_log_mono;

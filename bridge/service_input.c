@@ -231,6 +231,48 @@ void service_apply(struct service *s, const char *reply_topic, const char *reply
 	actions_clear(acts);
 }
 
+/* quiet_unknown: a vendor network carries many devices that are no seals. */
+static void apply_report(struct service *s, const struct transport_msg *m, const char *device_id,
+			 const struct report *r, struct sb_now now, int quiet_unknown)
+{
+	enum report_result rr = engine_report(s->engine, device_id, r, m->retained, now, &s->actions);
+	switch (rr) {
+	case REPORT_UNKNOWN_DEVICE:
+		if (quiet_unknown)
+			log_debug("%s: %s is not a fitted seal", m->topic, device_id);
+		else
+			service_reject(s, m->topic, "unknown_device", "no seal with this id is fitted", now.wall_ms);
+		return;
+	case REPORT_DUPLICATE:
+	case REPORT_STALE_RETAINED:
+		log_debug("%s: %s ignored", m->topic, rr == REPORT_DUPLICATE ? "duplicate" : "retained replay");
+		return;
+	case REPORT_APPLIED:
+		break;
+	}
+	/* A pure heartbeat produces no action and costs no commit. */
+	if (s->actions.n)
+		service_apply(s, NULL, NULL, NULL, 0);
+}
+
+static void on_vendor(struct service *s, const struct transport_msg *m, struct sb_now now)
+{
+	struct vendor_report vr[VENDOR_REPORTS_MAX];
+	char err[CODEC_ERR_MAX];
+	int n = vendor_decode_all(&s->vendors, m->topic, m->payload, m->len, vr, VENDOR_REPORTS_MAX, err);
+	if (n < 0) {
+		service_reject(s, m->topic, "bad_request", err, now.wall_ms);
+		return;
+	}
+	if (n == 0) {
+		/* Our subscriptions bring only our topics; this one carries nothing for us (e.g. /availability). */
+		log_debug("%s: nothing for sealbridge", m->topic);
+		return;
+	}
+	for (int i = 0; i < n && i < VENDOR_REPORTS_MAX; i++)
+		apply_report(s, m, vr[i].device_id, &vr[i].r, now, 1);
+}
+
 static void on_report(struct service *s, const struct transport_msg *m, const char *device_id, struct sb_now now)
 {
 	if (!sb_id_valid(device_id)) {
@@ -249,21 +291,7 @@ static void on_report(struct service *s, const struct transport_msg *m, const ch
 		service_reject(s, m->topic, "bad_request", err, now.wall_ms);
 		return;
 	}
-	enum report_result rr = engine_report(s->engine, device_id, &r, m->retained, now, &s->actions);
-	switch (rr) {
-	case REPORT_UNKNOWN_DEVICE:
-		service_reject(s, m->topic, "unknown_device", "no seal with this id is fitted", now.wall_ms);
-		return;
-	case REPORT_DUPLICATE:
-	case REPORT_STALE_RETAINED:
-		log_debug("%s: %s ignored", m->topic, rr == REPORT_DUPLICATE ? "duplicate" : "retained replay");
-		return;
-	case REPORT_APPLIED:
-		break;
-	}
-	/* A pure heartbeat produces no action and costs no commit. */
-	if (s->actions.n)
-		service_apply(s, NULL, NULL, NULL, 0);
+	apply_report(s, m, device_id, &r, now, 0);
 }
 
 static void answer(struct service *s, const struct transport_msg *m, const struct command *c, const char *reply,
@@ -338,7 +366,7 @@ void service_on_message(void *arg, const struct transport_msg *m)
 	} else if (strncmp(m->topic, s->topic_prefix_cmd, cl) == 0 && !strchr(m->topic + cl, '/')) {
 		on_command(s, m, m->topic + cl, now);
 	} else {
-		service_reject(s, m->topic, "bad_topic", "not a topic sealbridge reads", now.wall_ms);
+		on_vendor(s, m, now);
 	}
 	int wake = s->outq.n > 0;
 	pthread_mutex_unlock(&s->mu);
