@@ -29,11 +29,12 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 echo "fuzz: building in build-fuzz/"
+mkdir -p "$BUILD"
 if ! { timeout 600 cmake -S "$REPO" -B "$BUILD" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	-DSB_FUZZ=ON -DSB_WERROR=ON &&
-	timeout 1200 cmake --build "$BUILD" -j"$(nproc)" --target "${HARNESSES[@]}"; } >"$BUILD.log" 2>&1; then
-	tail -n 40 "$BUILD.log"
-	echo "fuzz: build FAILED (log: build-fuzz.log)"
+	timeout 1200 cmake --build "$BUILD" -j"$(nproc)" --target "${HARNESSES[@]}"; } >"$BUILD/build.log" 2>&1; then
+	tail -n 40 "$BUILD/build.log"
+	echo "fuzz: build FAILED (log: build-fuzz/build.log)"
 	exit 1
 fi
 
