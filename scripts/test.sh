@@ -4,6 +4,25 @@
 # Works as root on a fresh Debian; bounded; leaves no processes behind.
 set -euo pipefail
 
+# Run in a session of our own, so that whatever a test leaves running (a broker
+# a killed unit test started, a daemon) can be found and ended on exit.
+if [ -z "${SB_TEST_SESSION:-}" ] && command -v setsid >/dev/null; then
+	exec setsid --wait env SB_TEST_SESSION=child bash "$0" "$@"
+fi
+if [ "${SB_TEST_SESSION:-}" = child ]; then
+	export SB_TEST_SESSION=$$
+	end_leftovers() {
+		local d stat f
+		for d in /proc/[0-9]*; do
+			[ "${d#/proc/}" = "$$" ] && continue
+			read -r stat <"$d/stat" 2>/dev/null || continue
+			read -r -a f <<<"${stat##*) }" # state ppid pgrp session ...
+			if [ "${f[3]:-}" = "$$" ]; then kill -KILL "${d#/proc/}" 2>/dev/null || true; fi
+		done
+	}
+	trap end_leftovers EXIT
+fi
+
 cd "$(dirname "$0")/.."
 REPO=$(pwd)
 BUILD=${BUILD_DIR:-$REPO/build}
@@ -12,32 +31,15 @@ export DEBIAN_FRONTEND=noninteractive PYTHONDONTWRITEBYTECODE=1
 
 step() { printf '\n== %s\n' "$*"; }
 
-as_root() {
-	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
-}
+# shellcheck source=deps.sh
+. "$REPO/scripts/deps.sh"
 
-install_missing() {
-	local pkgs=(build-essential cmake pkg-config libpaho-mqtt-dev libsqlite3-dev libcjson-dev
-		libinih-dev libsystemd-dev mosquitto mosquitto-clients python3 python3-pytest
-		python3-paho-mqtt clang)
-	# node and npm may come from elsewhere (e.g. NodeSource); keep what works
-	if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-		pkgs+=(nodejs npm)
-	fi
-	local missing=() p
-	for p in "${pkgs[@]}"; do
-		if [ "$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null)" != installed ]; then
-			missing+=("$p")
-		fi
-	done
-	if [ ${#missing[@]} -gt 0 ]; then
-		step "installing ${missing[*]}"
-		as_root timeout 600 apt-get update -q
-		as_root timeout 1200 apt-get install -y -q --no-install-recommends "${missing[@]}"
-	fi
-}
-
-install_missing
+extra=(python3 python3-pytest python3-paho-mqtt clang)
+# node and npm may come from elsewhere (e.g. NodeSource); keep what works
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+	extra+=(nodejs npm)
+fi
+sb_install_deps "${extra[@]}"
 
 if [ -f tests/schema/package-lock.json ]; then
 	step "npm ci (tests/schema)"
