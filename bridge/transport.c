@@ -1,0 +1,723 @@
+/* MQTT v5 transport over Paho MQTTAsync. Paho's callbacks run on its own
+ * threads; every piece of state they share with the caller's thread sits under
+ * t->mu. We never call back into Paho (connect, subscribe, disconnect,
+ * destroy) from one of its callbacks: Paho issues 698, 1311, 578, 1623. */
+#include "transport.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <MQTTAsync.h>
+
+#include "log.h"
+
+/* Paho fails a send with -12 once this many are queued; the daemon's own
+ * outbox is the buffer of record, this only has to cover one burst. */
+#define TRANSPORT_MAX_BUFFERED 65535
+#define TRANSPORT_CONNECT_TIMEOUT_S 10
+
+/* One per publish handed to Paho: the context of its onSuccess5/onFailure5.
+ * Nodes stay linked until Paho answers (or transport_free), even once we have
+ * reported them failed, because Paho may still call back with the pointer. */
+struct pending_pub {
+	struct transport *t;
+	uint64_t token;
+	int reported; /* on_published already called */
+	struct pending_pub *prev, *next;
+};
+
+struct transport {
+	MQTTAsync client;
+	struct transport_callbacks cb;
+	char *uri, *client_id, *username, *password;
+	char *cafile, *certfile, *keyfile;
+	char *will_topic, *will_payload;
+	int keepalive_s, session_expiry_s, max_inflight, use_ssl;
+
+	pthread_mutex_t mu;
+	pthread_cond_t cond; /* signalled when a disconnect completes */
+	struct pending_pub *pending;
+	unsigned connect_gen;     /* bumped per transport_connect */
+	unsigned connect_reported; /* gen whose outcome was reported */
+	unsigned disc_gen, disc_done;
+	int disc_rc;
+	int server_reason; /* reason code of a broker DISCONNECT, 0 if none */
+};
+
+static char *dup_opt(const char *s)
+{
+	return (s && *s) ? strdup(s) : NULL;
+}
+
+static int dup_field(const char *s, char **out)
+{
+	*out = dup_opt(s);
+	return (s && *s && !*out) ? -ENOMEM : 0;
+}
+
+static int starts_with(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* ---- incoming messages ---- */
+
+static int copy_prop(MQTTProperties *props, enum MQTTPropertyCodes code, char **out, size_t *len)
+{
+	MQTTProperty *p = MQTTProperties_getProperty(props, code);
+
+	*out = NULL;
+	if (len)
+		*len = 0;
+	if (!p || p->value.data.len < 0 || (p->value.data.len > 0 && !p->value.data.data))
+		return 0;
+	*out = malloc((size_t)p->value.data.len + 1);
+	if (!*out)
+		return -ENOMEM;
+	if (p->value.data.len > 0)
+		memcpy(*out, p->value.data.data, (size_t)p->value.data.len);
+	(*out)[p->value.data.len] = '\0';
+	if (len)
+		*len = (size_t)p->value.data.len;
+	return 0;
+}
+
+static void msg_clear(struct transport_msg *m)
+{
+	free(m->topic);
+	free(m->payload);
+	free(m->response_topic);
+	free(m->corr);
+}
+
+static int on_paho_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *pm)
+{
+	struct transport *t = ctx;
+	struct transport_msg m = {0};
+	size_t tlen = topic_len > 0 ? (size_t)topic_len : strlen(topic);
+	char *corr = NULL;
+
+	/* MQTT forbids U+0000 in a topic; one with an embedded NUL cannot be
+	 * handed on as a C string, so it is dropped rather than truncated. */
+	if (topic_len > 0 && memchr(topic, '\0', tlen)) {
+		log_warn("transport: dropped a message whose topic holds a NUL byte");
+		goto done;
+	}
+	if (pm->payloadlen < 0) {
+		log_warn("transport: dropped a message with a negative payload length");
+		goto done;
+	}
+	m.topic = malloc(tlen + 1);
+	m.payload = malloc((size_t)pm->payloadlen + 1);
+	if (!m.topic || !m.payload)
+		goto nomem;
+	memcpy(m.topic, topic, tlen);
+	m.topic[tlen] = '\0';
+	if (pm->payloadlen > 0)
+		memcpy(m.payload, pm->payload, (size_t)pm->payloadlen);
+	m.payload[pm->payloadlen] = '\0';
+	m.len = (size_t)pm->payloadlen;
+	m.qos = pm->qos;
+	m.retained = pm->retained;
+	if (copy_prop(&pm->properties, MQTTPROPERTY_CODE_RESPONSE_TOPIC, &m.response_topic, NULL) < 0 ||
+	    copy_prop(&pm->properties, MQTTPROPERTY_CODE_CORRELATION_DATA, &corr, &m.corr_len) < 0)
+		goto nomem;
+	m.corr = corr;
+
+	if (t->cb.on_message)
+		t->cb.on_message(t->cb.arg, &m);
+	msg_clear(&m);
+done:
+	MQTTAsync_freeMessage(&pm);
+	MQTTAsync_free(topic);
+	return 1;
+nomem:
+	/* Returning 0 keeps Paho's copy and makes it offer the message again,
+	 * so nothing is acknowledged that we could not hand on. */
+	log_error("transport: out of memory copying a message on %.*s", (int)tlen, topic);
+	free(corr);
+	msg_clear(&m);
+	return 0;
+}
+
+/* ---- connection state ---- */
+
+/* Marks every publish still waiting for a PUBACK as failed, so the caller gets
+ * exactly one on_published per accepted publish and can requeue it. Paho may
+ * still retransmit it in the resumed session; the duplicate carries the same
+ * event id. */
+static void fail_pending(struct transport *t, const char *why)
+{
+	for (;;) {
+		uint64_t token = 0;
+		int found = 0;
+
+		pthread_mutex_lock(&t->mu);
+		for (struct pending_pub *p = t->pending; p; p = p->next) {
+			if (!p->reported) {
+				p->reported = 1;
+				token = p->token;
+				found = 1;
+				break;
+			}
+		}
+		pthread_mutex_unlock(&t->mu);
+		if (!found)
+			return;
+		if (t->cb.on_published)
+			t->cb.on_published(t->cb.arg, token, 0, MQTTASYNC_DISCONNECTED, why);
+	}
+}
+
+/* Both onSuccess5 and the connected callback may fire for one connect; the
+ * caller hears of each attempt once. */
+static int claim_connect_report(struct transport *t)
+{
+	int mine;
+
+	pthread_mutex_lock(&t->mu);
+	mine = t->connect_reported != t->connect_gen;
+	t->connect_reported = t->connect_gen;
+	t->server_reason = 0;
+	pthread_mutex_unlock(&t->mu);
+	return mine;
+}
+
+static void report_connected(struct transport *t)
+{
+	if (claim_connect_report(t) && t->cb.on_connected)
+		t->cb.on_connected(t->cb.arg);
+}
+
+static void on_connect_ok(void *ctx, MQTTAsync_successData5 *r)
+{
+	struct transport *t = ctx;
+
+	log_info("transport: connected to %s (session %s)", t->uri,
+		 r && r->alt.connect.sessionPresent ? "resumed" : "new");
+	report_connected(t);
+}
+
+static void on_connected_cb(void *ctx, char *cause)
+{
+	(void)cause;
+	report_connected(ctx);
+}
+
+static void on_connect_fail(void *ctx, MQTTAsync_failureData5 *r)
+{
+	struct transport *t = ctx;
+	char why[256];
+
+	if (r && r->reasonCode >= MQTTREASONCODE_UNSPECIFIED_ERROR)
+		snprintf(why, sizeof why, "connect to %s refused: 0x%02x %s%s%s", t->uri,
+			 (unsigned)r->reasonCode, MQTTReasonCode_toString(r->reasonCode),
+			 r->message ? ": " : "", r->message ? r->message : "");
+	else
+		snprintf(why, sizeof why, "connect to %s failed: code %d%s%s", t->uri, r ? r->code : 0,
+			 r && r->message ? ": " : "", r && r->message ? r->message : "");
+	if (!claim_connect_report(t))
+		return;
+	log_warn("transport: %s", why);
+	if (t->cb.on_lost)
+		t->cb.on_lost(t->cb.arg, why);
+}
+
+static void on_server_disconnect(void *ctx, MQTTProperties *props, enum MQTTReasonCodes rc)
+{
+	struct transport *t = ctx;
+
+	(void)props;
+	pthread_mutex_lock(&t->mu);
+	t->server_reason = (int)rc;
+	pthread_mutex_unlock(&t->mu);
+}
+
+static void on_connection_lost(void *ctx, char *cause)
+{
+	struct transport *t = ctx;
+	char why[160];
+	int rc;
+
+	pthread_mutex_lock(&t->mu);
+	rc = t->server_reason;
+	t->server_reason = 0;
+	pthread_mutex_unlock(&t->mu);
+	/* Paho's cause is always NULL today; a broker DISCONNECT says more. */
+	if (rc)
+		snprintf(why, sizeof why, "connection lost: broker sent DISCONNECT 0x%02x %s", (unsigned)rc,
+			 MQTTReasonCode_toString((enum MQTTReasonCodes)rc));
+	else
+		snprintf(why, sizeof why, "connection lost%s%s", cause ? ": " : "", cause ? cause : "");
+	log_warn("transport: %s", why);
+	fail_pending(t, why);
+	if (t->cb.on_lost)
+		t->cb.on_lost(t->cb.arg, why);
+}
+
+/* ---- lifecycle ---- */
+
+void transport_free(struct transport *t)
+{
+	if (!t)
+		return;
+	if (t->client) {
+		if (MQTTAsync_isConnected(t->client))
+			transport_disconnect(t, 1000);
+		MQTTAsync_destroy(&t->client);
+	}
+	while (t->pending) {
+		struct pending_pub *p = t->pending;
+		t->pending = p->next;
+		free(p);
+	}
+	pthread_cond_destroy(&t->cond);
+	pthread_mutex_destroy(&t->mu);
+	free(t->uri);
+	free(t->client_id);
+	free(t->username);
+	free(t->password);
+	free(t->cafile);
+	free(t->certfile);
+	free(t->keyfile);
+	free(t->will_topic);
+	free(t->will_payload);
+	free(t);
+}
+
+static int init_sync(struct transport *t)
+{
+	pthread_condattr_t ca;
+	int rc;
+
+	if (pthread_mutex_init(&t->mu, NULL) != 0)
+		return -ENOMEM;
+	if (pthread_condattr_init(&ca) != 0) {
+		pthread_mutex_destroy(&t->mu);
+		return -ENOMEM;
+	}
+	/* Disconnect waits are deadlines: monotonic, immune to wall-clock steps. */
+	rc = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	if (rc == 0)
+		rc = pthread_cond_init(&t->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	if (rc != 0) {
+		pthread_mutex_destroy(&t->mu);
+		return -rc;
+	}
+	return 0;
+}
+
+int transport_new(const struct transport_settings *s, const struct transport_callbacks *cb,
+		  struct transport **out)
+{
+	MQTTAsync_createOptions co = MQTTAsync_createOptions_initializer5;
+	struct transport *t;
+	int rc;
+
+	if (!out)
+		return -EINVAL;
+	*out = NULL;
+	if (!s || !cb || !s->uri || !*s->uri || !s->client_id || !*s->client_id)
+		return -EINVAL;
+	if (s->keepalive_s < 0 || s->keepalive_s > 65535 || s->session_expiry_s < 0 ||
+	    s->max_inflight < 0 || s->max_inflight > 65535)
+		return -EINVAL;
+	if (s->will_topic && *s->will_topic && !s->will_payload)
+		return -EINVAL;
+
+	t = calloc(1, sizeof *t);
+	if (!t)
+		return -ENOMEM;
+	rc = init_sync(t);
+	if (rc < 0) {
+		free(t);
+		return rc;
+	}
+	t->cb = *cb;
+	t->keepalive_s = s->keepalive_s;
+	t->session_expiry_s = s->session_expiry_s;
+	t->max_inflight = s->max_inflight > 0 ? s->max_inflight : 10;
+	t->use_ssl = starts_with(s->uri, "ssl://") || starts_with(s->uri, "mqtts://");
+	if ((rc = dup_field(s->uri, &t->uri)) < 0 || (rc = dup_field(s->client_id, &t->client_id)) < 0 ||
+	    (rc = dup_field(s->username, &t->username)) < 0 ||
+	    (rc = dup_field(s->password, &t->password)) < 0 ||
+	    (rc = dup_field(s->cafile, &t->cafile)) < 0 ||
+	    (rc = dup_field(s->certfile, &t->certfile)) < 0 ||
+	    (rc = dup_field(s->keyfile, &t->keyfile)) < 0 ||
+	    (rc = dup_field(s->will_topic, &t->will_topic)) < 0)
+		goto fail;
+	/* An empty will payload is legal (it would clear a retained status). */
+	if (t->will_topic && !(t->will_payload = strdup(s->will_payload))) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+
+	/* The daemon keeps its own outbox, so Paho must neither queue while
+	 * offline nor silently drop the oldest when full. */
+	co.sendWhileDisconnected = 0;
+	co.maxBufferedMessages = TRANSPORT_MAX_BUFFERED;
+	co.deleteOldestMessages = 0;
+	co.restoreMessages = 0;
+	co.persistQoS0 = 0;
+	rc = MQTTAsync_createWithOptions(&t->client, t->uri, t->client_id, MQTTCLIENT_PERSISTENCE_NONE,
+					 NULL, &co);
+	if (rc != MQTTASYNC_SUCCESS) {
+		log_error("transport: cannot create an MQTT client for %s: code %d", t->uri, rc);
+		t->client = NULL;
+		rc = rc < 0 ? rc : -EINVAL;
+		goto fail;
+	}
+	rc = MQTTAsync_setCallbacks(t->client, t, on_connection_lost, on_paho_message, NULL);
+	if (rc == MQTTASYNC_SUCCESS)
+		rc = MQTTAsync_setConnected(t->client, t, on_connected_cb);
+	if (rc == MQTTASYNC_SUCCESS)
+		rc = MQTTAsync_setDisconnected(t->client, t, on_server_disconnect);
+	if (rc != MQTTASYNC_SUCCESS) {
+		log_error("transport: cannot set MQTT callbacks: code %d", rc);
+		rc = rc < 0 ? rc : -EINVAL;
+		goto fail;
+	}
+	*out = t;
+	return 0;
+fail:
+	transport_free(t);
+	return rc;
+}
+
+int transport_connect(struct transport *t)
+{
+	MQTTAsync_connectOptions o = MQTTAsync_connectOptions_initializer5;
+	MQTTAsync_willOptions will = MQTTAsync_willOptions_initializer;
+	MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
+	MQTTProperties props = MQTTProperties_initializer;
+	MQTTProperty expiry = {.identifier = MQTTPROPERTY_CODE_SESSION_EXPIRY_INTERVAL};
+	int rc;
+
+	if (!t)
+		return -EINVAL;
+	if (MQTTAsync_isConnected(t->client))
+		return -EISCONN;
+
+	/* cleanstart 0 plus an expiry: the broker keeps our subscriptions and
+	 * queues QoS 1 reports while the daemon is away. */
+	o.cleanstart = 0;
+	if (t->session_expiry_s > 0) {
+		expiry.value.integer4 = (unsigned)t->session_expiry_s;
+		if (MQTTProperties_add(&props, &expiry) != 0)
+			return -ENOMEM;
+		o.connectProperties = &props;
+	}
+	o.keepAliveInterval = t->keepalive_s;
+	o.maxInflight = t->max_inflight;
+	o.connectTimeout = TRANSPORT_CONNECT_TIMEOUT_S;
+	/* The main thread reconnects by calling us again; Paho's own loop would
+	 * hide outages from our silence accounting. */
+	o.automaticReconnect = 0;
+	o.username = t->username;
+	o.password = t->password;
+	if (t->will_topic) {
+		will.topicName = t->will_topic;
+		will.payload.data = t->will_payload;
+		will.payload.len = (int)strlen(t->will_payload);
+		will.retained = 1;
+		will.qos = 1;
+		o.will = &will;
+	}
+	if (t->use_ssl) {
+		ssl.trustStore = t->cafile;
+		ssl.keyStore = t->certfile;
+		ssl.privateKey = t->keyfile;
+		ssl.enableServerCertAuth = 1;
+		ssl.verify = 1; /* Paho defaults the host-name check off */
+		ssl.sslVersion = MQTT_SSL_VERSION_DEFAULT;
+		o.ssl = &ssl;
+	}
+	o.onSuccess5 = on_connect_ok;
+	o.onFailure5 = on_connect_fail;
+	o.context = t;
+
+	pthread_mutex_lock(&t->mu);
+	t->connect_gen++;
+	t->server_reason = 0;
+	pthread_mutex_unlock(&t->mu);
+	/* Paho copies the options, properties and will before returning. */
+	rc = MQTTAsync_connect(t->client, &o);
+	MQTTProperties_free(&props);
+	if (rc != MQTTASYNC_SUCCESS) {
+		log_warn("transport: connect to %s not started: code %d", t->uri, rc);
+		return rc < 0 ? rc : -EIO;
+	}
+	return 0;
+}
+
+/* ---- subscribe ---- */
+
+static int reason_ok(int rc)
+{
+	return rc >= 0 && rc < MQTTREASONCODE_UNSPECIFIED_ERROR;
+}
+
+static void on_sub_ok(void *ctx, MQTTAsync_successData5 *r)
+{
+	struct transport *t = ctx;
+	int ok = reason_ok((int)r->reasonCode);
+
+	/* With several filters the per-filter codes are in the list; with one,
+	 * Paho reports it as the reasonCode. */
+	for (int i = 0; ok && r->alt.sub.reasonCodes && i < r->alt.sub.reasonCodeCount; i++)
+		ok = reason_ok((int)r->alt.sub.reasonCodes[i]);
+	if (!ok)
+		log_warn("transport: the broker refused a subscription");
+	if (t->cb.on_subscribed)
+		t->cb.on_subscribed(t->cb.arg, ok);
+}
+
+static void on_sub_fail(void *ctx, MQTTAsync_failureData5 *r)
+{
+	struct transport *t = ctx;
+
+	log_warn("transport: subscribe failed: code %d reason 0x%02x%s%s", r ? r->code : 0,
+		 r ? (unsigned)r->reasonCode : 0u, r && r->message ? ": " : "",
+		 r && r->message ? r->message : "");
+	if (t->cb.on_subscribed)
+		t->cb.on_subscribed(t->cb.arg, 0);
+}
+
+int transport_subscribe(struct transport *t, const char *const *filters, size_t n, int qos)
+{
+	MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+	MQTTSubscribe_options def = MQTTSubscribe_options_initializer;
+	MQTTSubscribe_options *opts;
+	int *qoss;
+	int rc;
+
+	if (!t || !filters || n == 0 || n > INT_MAX / sizeof(int) || qos < 0 || qos > 2)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (!filters[i] || !*filters[i])
+			return -EINVAL;
+	qoss = malloc(n * sizeof *qoss);
+	opts = malloc(n * sizeof *opts);
+	if (!qoss || !opts) {
+		free(qoss);
+		free(opts);
+		return -ENOMEM;
+	}
+	/* retainAsPublished stays 0: a retained flag on delivery must mean
+	 * "re-delivered at subscribe", which the engine treats as no sign of life. */
+	for (size_t i = 0; i < n; i++) {
+		qoss[i] = qos;
+		opts[i] = def;
+	}
+	ro.onSuccess5 = on_sub_ok;
+	ro.onFailure5 = on_sub_fail;
+	ro.context = t;
+	ro.subscribeOptions = def;
+	ro.subscribeOptionsCount = (int)n;
+	ro.subscribeOptionsList = opts;
+	rc = MQTTAsync_subscribeMany(t->client, (int)n, (char *const *)filters, qoss, &ro);
+	free(qoss);
+	free(opts);
+	if (rc != MQTTASYNC_SUCCESS) {
+		log_warn("transport: subscribe not sent: code %d", rc);
+		return rc < 0 ? rc : -EIO;
+	}
+	return 0;
+}
+
+/* ---- publish ---- */
+
+static void pending_unlink(struct transport *t, struct pending_pub *p)
+{
+	if (p->prev)
+		p->prev->next = p->next;
+	else
+		t->pending = p->next;
+	if (p->next)
+		p->next->prev = p->prev;
+}
+
+/* Takes the node out; returns 1 if the caller still has to be told. */
+static int pending_finish(struct pending_pub *p)
+{
+	struct transport *t = p->t;
+	int report;
+
+	pthread_mutex_lock(&t->mu);
+	pending_unlink(t, p);
+	report = !p->reported;
+	pthread_mutex_unlock(&t->mu);
+	return report;
+}
+
+static void on_pub_ok(void *ctx, MQTTAsync_successData5 *r)
+{
+	struct pending_pub *p = ctx;
+	struct transport *t = p->t;
+	uint64_t token = p->token;
+	int code = r ? (int)r->reasonCode : 0;
+	/* Under v5 Mosquitto answers an ACL-denied publish with PUBACK 0x87,
+	 * which Paho may still route here. */
+	int ok = reason_ok(code);
+
+	if (pending_finish(p) && t->cb.on_published)
+		t->cb.on_published(t->cb.arg, token, ok, code,
+				   ok ? NULL : MQTTReasonCode_toString((enum MQTTReasonCodes)code));
+	free(p);
+}
+
+static void on_pub_fail(void *ctx, MQTTAsync_failureData5 *r)
+{
+	struct pending_pub *p = ctx;
+	struct transport *t = p->t;
+	uint64_t token = p->token;
+	int code = MQTTASYNC_FAILURE;
+	const char *why = "publish failed";
+
+	if (r && r->reasonCode >= MQTTREASONCODE_UNSPECIFIED_ERROR) {
+		code = (int)r->reasonCode;
+		why = r->message ? r->message : MQTTReasonCode_toString(r->reasonCode);
+	} else if (r) {
+		code = r->code;
+		if (r->message)
+			why = r->message;
+	}
+	if (pending_finish(p) && t->cb.on_published)
+		t->cb.on_published(t->cb.arg, token, 0, code, why);
+	free(p);
+}
+
+int transport_publish(struct transport *t, const char *topic, const void *payload, size_t len, int qos,
+		      int retained, const void *corr, size_t corr_len, uint64_t token)
+{
+	MQTTAsync_message msg = MQTTAsync_message_initializer;
+	MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+	MQTTProperty cd = {.identifier = MQTTPROPERTY_CODE_CORRELATION_DATA};
+	struct pending_pub *p;
+	int rc;
+
+	if (!t || !topic || !*topic || (len > 0 && !payload) || len > INT_MAX || qos < 0 || qos > 2 ||
+	    (corr && corr_len > 65535))
+		return -EINVAL;
+	p = calloc(1, sizeof *p);
+	if (!p)
+		return -ENOMEM;
+	p->t = t;
+	p->token = token;
+
+	msg.payload = (void *)payload;
+	msg.payloadlen = (int)len;
+	msg.qos = qos;
+	msg.retained = retained ? 1 : 0;
+	if (corr) {
+		cd.value.data.data = (char *)corr;
+		cd.value.data.len = (int)corr_len;
+		if (MQTTProperties_add(&msg.properties, &cd) != 0) {
+			free(p);
+			return -ENOMEM;
+		}
+	}
+	ro.onSuccess5 = on_pub_ok;
+	ro.onFailure5 = on_pub_fail;
+	ro.context = p;
+
+	/* Linked before the send: Paho may answer before sendMessage returns. */
+	pthread_mutex_lock(&t->mu);
+	p->next = t->pending;
+	if (p->next)
+		p->next->prev = p;
+	t->pending = p;
+	pthread_mutex_unlock(&t->mu);
+
+	/* Paho copies topic, payload and properties before returning. */
+	rc = MQTTAsync_sendMessage(t->client, topic, &msg, &ro);
+	MQTTProperties_free(&msg.properties);
+	if (rc != MQTTASYNC_SUCCESS) {
+		/* Paho will not call back for a send it refused. */
+		pthread_mutex_lock(&t->mu);
+		pending_unlink(t, p);
+		pthread_mutex_unlock(&t->mu);
+		free(p);
+		log_debug("transport: publish to %s refused: code %d", topic, rc);
+		return rc < 0 ? rc : -EIO;
+	}
+	return 0;
+}
+
+/* ---- disconnect ---- */
+
+static void disc_complete(struct transport *t, int rc)
+{
+	pthread_mutex_lock(&t->mu);
+	t->disc_done = t->disc_gen;
+	t->disc_rc = rc;
+	pthread_cond_broadcast(&t->cond);
+	pthread_mutex_unlock(&t->mu);
+}
+
+static void on_disc_ok(void *ctx, MQTTAsync_successData5 *r)
+{
+	(void)r;
+	disc_complete(ctx, 0);
+}
+
+static void on_disc_fail(void *ctx, MQTTAsync_failureData5 *r)
+{
+	disc_complete(ctx, r && r->code < 0 ? r->code : MQTTASYNC_FAILURE);
+}
+
+int transport_disconnect(struct transport *t, int timeout_ms)
+{
+	MQTTAsync_disconnectOptions o = MQTTAsync_disconnectOptions_initializer5;
+	struct timespec deadline;
+	unsigned gen;
+	int rc, waited = 0;
+
+	if (!t || timeout_ms < 0)
+		return -EINVAL;
+	/* Half the budget for Paho to drain in-flight acks, so its own answer
+	 * can still arrive before our deadline. */
+	o.timeout = timeout_ms / 2;
+	o.onSuccess5 = on_disc_ok;
+	o.onFailure5 = on_disc_fail;
+	o.context = t;
+
+	pthread_mutex_lock(&t->mu);
+	gen = ++t->disc_gen;
+	pthread_mutex_unlock(&t->mu);
+
+	rc = MQTTAsync_disconnect(t->client, &o);
+	if (rc == MQTTASYNC_DISCONNECTED)
+		return 0; /* nothing to close */
+	if (rc != MQTTASYNC_SUCCESS) {
+		log_warn("transport: disconnect not started: code %d", rc);
+		return rc < 0 ? rc : -EIO;
+	}
+
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += timeout_ms / 1000;
+	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&t->mu);
+	while (t->disc_done != gen && waited == 0)
+		waited = pthread_cond_timedwait(&t->cond, &t->mu, &deadline);
+	rc = t->disc_done == gen ? t->disc_rc : -ETIMEDOUT;
+	pthread_mutex_unlock(&t->mu);
+	if (rc < 0)
+		log_warn("transport: disconnect did not complete cleanly: code %d", rc);
+	return rc;
+}
+
+int transport_is_connected(struct transport *t)
+{
+	return t && MQTTAsync_isConnected(t->client) ? 1 : 0;
+}
