@@ -463,19 +463,28 @@ static int reason_ok(int rc)
 	return rc >= 0 && rc < MQTTREASONCODE_UNSPECIFIED_ERROR;
 }
 
-static void on_sub_ok(void *ctx, MQTTAsync_successData5 *r)
+static void sub_report(struct transport *t, int ok)
 {
-	struct transport *t = ctx;
-	int ok = reason_ok((int)r->reasonCode);
-
-	/* With several filters the per-filter codes are in the list; with one,
-	 * Paho reports it as the reasonCode. */
-	for (int i = 0; ok && r->alt.sub.reasonCodes && i < r->alt.sub.reasonCodeCount; i++)
-		ok = reason_ok((int)r->alt.sub.reasonCodes[i]);
 	if (!ok)
 		log_warn("transport: the broker refused a subscription");
 	if (t->cb.on_subscribed)
 		t->cb.on_subscribed(t->cb.arg, ok);
+}
+
+/* Paho fills alt.sub only when several filters were sent; for a single one
+ * the granted code is reasonCode and alt holds something else. */
+static void on_sub_ok_one(void *ctx, MQTTAsync_successData5 *r)
+{
+	sub_report(ctx, r && reason_ok((int)r->reasonCode));
+}
+
+static void on_sub_ok_many(void *ctx, MQTTAsync_successData5 *r)
+{
+	int ok = r && reason_ok((int)r->reasonCode) && r->alt.sub.reasonCodes;
+
+	for (int i = 0; ok && i < r->alt.sub.reasonCodeCount; i++)
+		ok = reason_ok((int)r->alt.sub.reasonCodes[i]);
+	sub_report(ctx, ok);
 }
 
 static void on_sub_fail(void *ctx, MQTTAsync_failureData5 *r)
@@ -515,7 +524,7 @@ int transport_subscribe(struct transport *t, const char *const *filters, size_t 
 		qoss[i] = qos;
 		opts[i] = def;
 	}
-	ro.onSuccess5 = on_sub_ok;
+	ro.onSuccess5 = n == 1 ? on_sub_ok_one : on_sub_ok_many;
 	ro.onFailure5 = on_sub_fail;
 	ro.context = t;
 	ro.subscribeOptions = def;
