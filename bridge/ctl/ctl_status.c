@@ -374,6 +374,7 @@ int ctl_cmd_watch(struct ctl *c, int argc, char **argv)
 		ctl_session_close(s);
 		return CTL_EXIT_NO_REPLY;
 	}
+	fprintf(stderr, "sealctl watch: watching %s (Ctrl-C ends)\n", topic);
 	while (!stop_requested) {
 		struct ctl_msg *m = NULL;
 		/* Short waits: a signal does not wake a condition variable. */
