@@ -73,6 +73,10 @@ static void describe_failure(const MQTTAsync_failureData5 *r, char out[200])
 	} else if (r->reasonCode >= 0x80) {
 		snprintf(out, 200, "refused by the broker: %s (0x%02x)", MQTTReasonCode_toString(r->reasonCode),
 			 (unsigned)r->reasonCode);
+	} else if (r->code >= 0x80 && r->code <= 0xA2) {
+		/* Paho reports a refused v5 CONNACK through code, not reasonCode. */
+		snprintf(out, 200, "refused by the broker: %s (0x%02x)", MQTTReasonCode_toString(r->code),
+			 (unsigned)r->code);
 	} else if (r->message) {
 		snprintf(out, 200, "%s (code %d)", r->message, r->code);
 	} else {

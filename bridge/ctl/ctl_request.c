@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model.h"
+
 const struct ctl_field ctl_admit_fields[] = {
 	{"household", "household_id", CTL_STR, 1, "ID"},
 	{"district", "district_id", CTL_STR, 1, "ID"},
@@ -132,14 +134,20 @@ int ctl_field_set(cJSON *body, const struct ctl_field *f, const char *value, int
 	return 0;
 }
 
+/* With a login, under R/reply/<user name>/: the broker ACL in deploy/ lets an
+ * account read only its own replies there. */
 static void reply_topic(const struct ctl *c, char *out, size_t n)
 {
-	snprintf(out, n, "%s/reply/%s", c->cfg.mqtt.topic_root, c->tag);
+	const char *user = c->cfg.mqtt.username;
+	if (sb_id_valid(user))
+		snprintf(out, n, "%s/reply/%s/%s", c->cfg.mqtt.topic_root, user, c->tag);
+	else
+		snprintf(out, n, "%s/reply/%s", c->cfg.mqtt.topic_root, c->tag);
 }
 
 int ctl_request_begin(struct ctl_session *s, const struct ctl *c, char err[CTL_ERR_MAX])
 {
-	char topic[CONFIG_STR_MAX + 96];
+	char topic[CONFIG_STR_MAX + 160];
 	reply_topic(c, topic, sizeof topic);
 	const char *filters[] = {topic};
 	return ctl_session_subscribe(s, filters, 1, c->timeout_ms, err);
@@ -183,7 +191,7 @@ int ctl_request(struct ctl_session *s, const struct ctl *c, const char *op, cJSO
 		struct ctl_reply *reply, char err[CTL_ERR_MAX])
 {
 	static unsigned counter;
-	char topic[CONFIG_STR_MAX + 96], rtopic[CONFIG_STR_MAX + 96], rid[96];
+	char topic[CONFIG_STR_MAX + 96], rtopic[CONFIG_STR_MAX + 160], rid[96];
 	unsigned char corr[16];
 
 	snprintf(topic, sizeof topic, "%s/cmd/%s", c->cfg.mqtt.topic_root, op);

@@ -273,3 +273,12 @@ def test_watch_resubscribes_after_the_broker_restarts(daemon, mqtt, broker):
         if p.poll() is None:
             p.kill()
             p.wait()
+
+
+def test_with_a_login_the_reply_comes_under_the_user_name(daemon, mqtt):
+    # deploy/acl lets an account read replies only under R/reply/<user name>/
+    d = daemon()
+    mark = mqtt.mark()
+    ok(sealctl("admit", "--household", "hh-1", *UNITS, "--end", "+1h", "--username", "c-1", ini=d.ini))
+    m = mqtt.wait_for(lambda m: m.topic.startswith(ROOT + "/reply/"), since=mark, what="the reply")
+    assert m.topic.startswith(ROOT + "/reply/c-1/sealctl-"), m
