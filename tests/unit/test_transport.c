@@ -559,19 +559,28 @@ static void test_round_trips(void)
 	{
 		char portstr[32], out[1024], peer[32];
 		char *argv[] = {"ss", "-K", "dst", "127.0.0.1", "dport", "=", portstr, NULL};
-		int lost = count_of(&r, &r.lost);
+		int lost = count_of(&r, &r.lost), cut;
 
 		snprintf(portstr, sizeof portstr, "%d", port_a);
 		snprintf(peer, sizeof peer, "127.0.0.1:%d", port_a);
+		/* A stopped broker sends no PUBACK, so this publish is still in
+		 * flight when the link is cut: the caller must hear it failed. */
+		CHECK(kill(broker, SIGSTOP) == 0);
+		CHECK(transport_publish(t, "t/inflight", "x", 1, 1, 0, NULL, 0, 50) == 0);
 		/* ss exits 0 even when SOCK_DESTROY is not permitted; it lists only
 		 * the sockets it did close. */
-		if (run(argv, out, sizeof out) != 0 || !strstr(out, peer)) {
+		cut = run(argv, out, sizeof out) == 0 && strstr(out, peer) != NULL;
+		CHECK(kill(broker, SIGCONT) == 0);
+		if (!cut) {
 			printf("skip will check: ss -K could not cut the connection here\n");
 		} else {
 			w = (struct want){.what = W_LOST, .count = lost + 1};
 			CHECK(wait_for(&r, &w));
 			CHECK(strstr(r.cause, "lost") != NULL);
 			CHECK(transport_is_connected(t) == 0);
+			w = (struct want){.what = W_PUB, .token = 50};
+			CHECK(wait_for(&r, &w));
+			CHECK(r.pubs[w.found].ok == 0);
 			w = (struct want){.what = W_MSG, .topic = "t/status",
 					  .payload = "{\"state\":\"offline\"}"};
 			CHECK(wait_for(&o, &w));
@@ -580,6 +589,18 @@ static void test_round_trips(void)
 			connect_and_wait(t, &r);
 			p = publish_and_wait(t, &r, "t/after", "x", 1, 0, 46);
 			CHECK(p.ok == 1);
+			/* Paho may retransmit token 50 in the resumed session; its late
+			 * PUBACK must not produce a second report. */
+			w = (struct want){.what = W_MSG, .topic = "t/after"};
+			CHECK(wait_for(&r, &w));
+			{
+				int n50 = 0;
+				pthread_mutex_lock(&r.mu);
+				for (int i = 0; i < r.npubs; i++)
+					n50 += r.pubs[i].token == 50;
+				pthread_mutex_unlock(&r.mu);
+				CHECK(n50 == 1);
+			}
 			reconnected = 1;
 		}
 	}
