@@ -50,7 +50,8 @@ int transport_connect(struct transport *t);
 int transport_subscribe(struct transport *t, const char *const *filters, size_t n, int qos);
 int transport_publish(struct transport *t, const char *topic, const void *payload, size_t len, int qos,
 		      int retained, const void *corr, size_t corr_len, uint64_t token);
-/* Publishes the given retained status (e.g. offline) then disconnects, waiting at most timeout_ms. */
+/* Disconnects cleanly, waiting at most timeout_ms. A clean DISCONNECT suppresses
+ * the will, so the caller publishes its own offline status first. */
 int transport_disconnect(struct transport *t, int timeout_ms);
 int transport_is_connected(struct transport *t);
 
