@@ -139,10 +139,13 @@ int ctl_field_set(cJSON *body, const struct ctl_field *f, const char *value, int
 static void reply_topic(const struct ctl *c, char *out, size_t n)
 {
 	const char *user = c->cfg.mqtt.username;
+	int r;
 	if (sb_id_valid(user))
-		snprintf(out, n, "%s/reply/%s/%s", c->cfg.mqtt.topic_root, user, c->tag);
+		r = snprintf(out, n, "%s/reply/%s/%s", c->cfg.mqtt.topic_root, user, c->tag);
 	else
-		snprintf(out, n, "%s/reply/%s", c->cfg.mqtt.topic_root, c->tag);
+		r = snprintf(out, n, "%s/reply/%s", c->cfg.mqtt.topic_root, c->tag);
+	if (r < 0 || (size_t)r >= n)
+		out[0] = '\0'; /* cannot happen with the configured limits; an empty topic fails loudly */
 }
 
 int ctl_request_begin(struct ctl_session *s, const struct ctl *c, char err[CTL_ERR_MAX])
