@@ -91,18 +91,19 @@ static void on_fail(void *ctx, MQTTAsync_failureData5 *r)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: alertlat -u URI [-n PROBES] [-o FIRST] [-i INTERVAL_MS] [-p PREFIX] [-R ROOT] [-W WAIT_S]\n");
+	fprintf(stderr, "usage: alertlat -u URI [-n PROBES] [-o FIRST] [-i INTERVAL_MS] [-p PREFIX] [-R ROOT] [-W WAIT_S]\n"
+			"                [-v SAMPLES_FILE (probe, sent at ms, latency ms)]\n");
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
-	const char *uri = NULL, *root = "seal";
+	const char *uri = NULL, *root = "seal", *dump = NULL;
 	int64_t interval_ms = 50, wait_s = 10;
 	int o;
 	L.prefix = "lat-";
 	L.n = 200;
-	while ((o = getopt(argc, argv, "u:n:o:i:p:R:W:")) != -1) {
+	while ((o = getopt(argc, argv, "u:n:o:i:p:R:W:v:")) != -1) {
 		switch (o) {
 		case 'u': uri = optarg; break;
 		case 'n': L.n = bench_arg_i64("alertlat", "-n", optarg, 1, MAX_PROBES); break;
@@ -111,6 +112,7 @@ int main(int argc, char **argv)
 		case 'W': wait_s = bench_arg_i64("alertlat", "-W", optarg, 1, 3600); break;
 		case 'p': L.prefix = optarg; break;
 		case 'R': root = optarg; break;
+		case 'v': dump = optarg; break;
 		default: usage();
 		}
 	}
@@ -153,16 +155,24 @@ int main(int argc, char **argv)
 	while (atomic_load(&L.got) < L.n && bench_now_ns() < deadline)
 		bench_sleep_until(bench_now_ns() + 5000000);
 
+	FILE *df = dump ? fopen(dump, "w") : NULL;
+	if (dump && !df)
+		perror(dump);
 	int64_t k = 0;
 	for (int64_t i = 0; i < L.n; i++) {
 		int64_t r = atomic_load(&L.recv_ns[i]);
 		if (r)
 			lat[k++] = r - L.sent_ns[i];
+		if (df)
+			fprintf(df, "%lld %.1f %.3f\n", (long long)(L.first + i), (double)(L.sent_ns[i] - t0) / 1e6,
+				r ? (double)(r - L.sent_ns[i]) / 1e6 : -1.0);
 	}
+	if (df && fclose(df) != 0)
+		perror(dump);
 	qsort(lat, (size_t)k, sizeof(*lat), cmp_i64);
-	printf("alertlat probes=%lld received=%lld lost=%lld nodelay_sockets=%d p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f"
+	printf("alertlat probes=%lld received=%lld lost=%lld strays=%lld nodelay_sockets=%d p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f"
 	       " max_ms=%.3f\n",
-	       (long long)L.n, (long long)k, (long long)(L.n - k), nodelay, pct(lat, k, 0.50), pct(lat, k, 0.90),
+	       (long long)L.n, (long long)k, (long long)(L.n - k), (long long)atomic_load(&L.strays), nodelay, pct(lat, k, 0.50), pct(lat, k, 0.90),
 	       pct(lat, k, 0.99), k ? (double)lat[k - 1] / 1e6 : 0.0);
 	fflush(stdout);
 	bench_close(pub, 1000);

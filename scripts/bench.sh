@@ -1,0 +1,335 @@
+#!/usr/bin/env bash
+# Benchmarks sealbridge against a bare subscriber (the ceiling) on one private
+# Mosquitto, side by side in one run, and prints a table of ratios. Numbers
+# are noisy on a small machine: compare the ratios, not the absolutes.
+#   scripts/bench.sh [--seals S] [--messages N] [--state-messages M] [--probes P]
+#                    [--idle SECONDS] [--results FILE] [--keep] [--quick]
+# --quick: tiny sizes, a few seconds, for the test command.
+# Exit status: 0 unless a tool or the daemon crashed (a missed target is not a failure).
+set -uo pipefail
+
+cd "$(dirname "$0")/.." || exit 1
+REPO=$(pwd)
+BUILD=${BUILD_DIR:-$REPO/build}
+MOSQUITTO=${MOSQUITTO_BIN:-/usr/sbin/mosquitto}
+SEALS=100000 MESSAGES=200000 STATE_MESSAGES='' PROBES=200 IDLE_S=10 BG_RATE=5000 KEEP=0 RESULTS=''
+
+usage() {
+	sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2
+	exit 2
+}
+num() {
+	if ! [[ "$2" =~ ^[0-9]+$ ]] || [ "$2" -lt "$3" ] || [ "$2" -gt "$4" ]; then
+		echo "bench: bad $1 '$2'" >&2
+		exit 2
+	fi
+}
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--seals) num --seals "${2:-}" 1 10000000; SEALS=$2; shift 2 ;;
+	--messages) num --messages "${2:-}" 1 100000000; MESSAGES=$2; shift 2 ;;
+	--state-messages) num --state-messages "${2:-}" 1 100000000; STATE_MESSAGES=$2; shift 2 ;;
+	--probes) num --probes "${2:-}" 1 250; PROBES=$2; shift 2 ;;
+	--idle) num --idle "${2:-}" 1 600; IDLE_S=$2; shift 2 ;;
+	--results) RESULTS=${2:?}; shift 2 ;;
+	--keep) KEEP=1; shift ;;
+	--quick) SEALS=2000 MESSAGES=20000 PROBES=40 IDLE_S=3; shift ;;
+	*) usage ;;
+	esac
+done
+# State changes cost a commit each: keep that run to a size that ends.
+[ -n "$STATE_MESSAGES" ] || STATE_MESSAGES=$(( MESSAGES < 100000 ? MESSAGES : 100000 ))
+
+say() { printf '== %s\n' "$*" >&2; }
+warn() { printf 'bench: WARNING: %s\n' "$*" >&2; }
+CRASHED=0
+# A tool that died of a signal is a crash; anything else is a measurement that failed.
+check_rc() {
+	local what=$1 rc=$2
+	if [ "$rc" -ge 128 ] && [ "$rc" -ne 143 ]; then
+		warn "$what crashed (status $rc)"
+		CRASHED=1
+	elif [ "$rc" -ne 0 ]; then
+		warn "$what failed (status $rc)"
+	fi
+}
+
+# ---- build ------------------------------------------------------------------
+TOOLS="sealbridge bench_loadgen bench_sink bench_alertlat bench_startwatch bench_mkroster bench_nodelay"
+if [ ! -f "$BUILD/CMakeCache.txt" ]; then
+	timeout 600 cmake -S "$REPO" -B "$BUILD" >/dev/null || exit 1
+fi
+# shellcheck disable=SC2086
+timeout 1200 cmake --build "$BUILD" -j"$(nproc)" --target $TOOLS >/dev/null || { echo "bench: build failed" >&2; exit 1; }
+B=$BUILD/tests/bench
+DAEMON=$BUILD/sealbridge
+SHIM=$B/libbench_nodelay.so
+
+# ---- processes and clean-up -------------------------------------------------
+WORK=$(mktemp -d /tmp/sealbridge-bench.XXXXXX)
+BROKER_PID='' DAEMON_PID='' BG_PID=''
+cleanup() {
+	local p
+	for p in $BG_PID $DAEMON_PID; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	for p in $BG_PID $DAEMON_PID; do
+		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$p" 2>/dev/null
+	done
+	[ -n "$BROKER_PID" ] && kill -KILL "$BROKER_PID" 2>/dev/null
+	wait 2>/dev/null
+	if [ "$KEEP" = 1 ]; then echo "bench: work files kept in $WORK" >&2; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+wait_file() { # path timeout_s
+	local i
+	for i in $(seq $(( $2 * 20 ))); do
+		[ -e "$1" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+kv() { # key file: the value of key=value in the file's last matching line
+	sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" "$2" 2>/dev/null | tail -1
+}
+calc() { awk "BEGIN { x = $1; printf \"%.${2:-1}f\", x }" 2>/dev/null; }
+
+PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+URI=tcp://127.0.0.1:$PORT
+CLK_TCK=$(getconf CLK_TCK)
+
+start_broker() {
+	cat >"$WORK/mosquitto.conf" <<-EOF
+	listener $PORT 127.0.0.1
+	allow_anonymous true
+	persistence false
+	max_queued_messages 1000000
+	max_inflight_messages 0
+	set_tcp_nodelay true
+	log_dest file $WORK/mosquitto.log
+	log_type error
+	log_type warning
+	log_type notice
+	log_type information
+	EOF
+	"$MOSQUITTO" -c "$WORK/mosquitto.conf" >/dev/null 2>&1 &
+	BROKER_PID=$!
+	for _ in $(seq 100); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "bench: mosquitto does not listen on $PORT" >&2
+	exit 1
+}
+
+cpu_ticks() { # utime+stime of a pid
+	awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+mem_kb() { # VmRSS or VmHWM of a pid
+	awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status" 2>/dev/null
+}
+lg_timeout() { echo $(( $1 / 2000 + 60 )); }
+
+# (a) ceiling: the sink receives what loadgen sends. Rate from loadgen's first
+# publish to the sink's last message, as for the daemon.
+ceiling() { # mode n tag -> RATE
+	local mode=$1 n=$2 tag=$3
+	RATE=
+	rm -f "$WORK/ready"
+	"$B/bench_sink" -u "$URI" -n "$n" -r "$WORK/ready" -T "$(lg_timeout "$n")" >"$WORK/$tag.sink" &
+	local sp=$!
+	wait_file "$WORK/ready" 15 || warn "sink not subscribed"
+	"$B/bench_loadgen" -u "$URI" -n "$n" -s "$SEALS" -m "$mode" -T "$(lg_timeout "$n")" >"$WORK/$tag.gen"
+	check_rc "loadgen ($tag)" $?
+	wait "$sp"
+	check_rc "sink ($tag)" $?
+	local f0 f1
+	f0=$(kv first_ns "$WORK/$tag.gen") f1=$(kv last_ns "$WORK/$tag.sink")
+	if [ -n "$f0" ] && [ -n "$f1" ] && [ "$f1" != 0 ]; then RATE=$(calc "$n / (($f1 - $f0) / 1e9)" 0); fi
+}
+
+# (b)/(c) the daemon: the same stream, ended by a door opening of a marker seal;
+# its alert arriving means every report before it was processed.
+MARK=0
+through_daemon() { # mode n tag -> RATE, CPU_US (daemon CPU per report, microseconds)
+	local mode=$1 n=$2 tag=$3 mark rc
+	RATE=
+	mark=$(printf 'mark-%04d' "$MARK")
+	MARK=$((MARK + 1))
+	rm -f "$WORK/ready"
+	"$B/bench_sink" -u "$URI" -t 'seal/alert/community/#' -m "\"$mark\"" -l -n 1 -r "$WORK/ready" \
+		-T "$(( $(lg_timeout "$n") * 4 ))" >"$WORK/$tag.alert" &
+	local sp=$!
+	wait_file "$WORK/ready" 15 || warn "alert watcher not subscribed"
+	local c0 c1
+	c0=$(cpu_ticks "$DAEMON_PID")
+	"$B/bench_loadgen" -u "$URI" -n "$n" -s "$SEALS" -m "$mode" -k "$mark" -T "$(lg_timeout "$n")" >"$WORK/$tag.gen"
+	check_rc "loadgen ($tag)" $?
+	wait "$sp"
+	rc=$?
+	check_rc "alert watcher ($tag: the daemon did not alert on $mark)" $rc
+	c1=$(cpu_ticks "$DAEMON_PID")
+	CPU_US=$(calc "($c1 - $c0) * 1e6 / $CLK_TCK / $n" 1)
+	local f0 f1
+	f0=$(kv first_ns "$WORK/$tag.gen") f1=$(kv last_ns "$WORK/$tag.alert")
+	if [ "$rc" = 0 ] && [ -n "$f0" ] && [ -n "$f1" ]; then RATE=$(calc "$n / (($f1 - $f0) / 1e9)" 0); fi
+}
+
+start_daemon() { # tag [preload] -> DAEMON_PID, START_MS
+	local tag=$1 preload=${2:-}
+	cat >"$WORK/sealbridge.ini" <<-EOF
+	[mqtt]
+	uri = $URI
+	client_id = sealbridge-bench
+	[store]
+	path = $WORK/roster.db
+	[log]
+	level = info
+	file = $WORK/sealbridge.log
+	EOF
+	rm -f "$WORK/$tag.start"
+	if [ -n "$preload" ]; then
+		LD_PRELOAD=$preload "$B/bench_startwatch" -u "$URI" -o "$WORK/$tag.start" -T 300 -- \
+			"$DAEMON" -c "$WORK/sealbridge.ini" &
+	else
+		"$B/bench_startwatch" -u "$URI" -o "$WORK/$tag.start" -T 300 -- "$DAEMON" -c "$WORK/sealbridge.ini" &
+	fi
+	DAEMON_PID=$!
+	if ! wait_file "$WORK/$tag.start" 310 || [ -z "$(kv startup_ms "$WORK/$tag.start")" ]; then
+		warn "the daemon did not come online: $(cat "$WORK/$tag.start" 2>/dev/null)"
+		tail -20 "$WORK/sealbridge.log" >&2
+		kill -0 "$DAEMON_PID" 2>/dev/null || { CRASHED=1; exit 1; }
+	fi
+	START_MS=$(kv startup_ms "$WORK/$tag.start")
+}
+
+stop_daemon() {
+	kill -TERM "$DAEMON_PID" 2>/dev/null
+	local rc
+	for _ in $(seq 100); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.1; done
+	kill -KILL "$DAEMON_PID" 2>/dev/null && warn "the daemon did not stop within 10 s"
+	wait "$DAEMON_PID"
+	rc=$?
+	check_rc "sealbridge" "$rc"
+	DAEMON_PID=
+}
+
+LAT_NEXT=0
+latency() { # tag background(0|1) -> LAT="p50 p90 p99 max lost"
+	local tag=$1 bg=$2 dur rc
+	dur=$(( PROBES * 50 / 1000 + 3 ))
+	if [ "$bg" = 1 ]; then
+		"$B/bench_loadgen" -u "$URI" -n $(( BG_RATE * (dur + 2) )) -s "$SEALS" -r "$BG_RATE" -T $(( dur + 30 )) \
+			>"$WORK/$tag.bg" &
+		BG_PID=$!
+		sleep 1
+	fi
+	"$B/bench_alertlat" -u "$URI" -n "$PROBES" -o "$LAT_NEXT" -W 10 -v "$WORK/$tag.samples" >"$WORK/$tag.lat"
+	check_rc "alertlat ($tag)" $?
+	LAT_NEXT=$((LAT_NEXT + PROBES))
+	if [ -n "$BG_PID" ]; then
+		kill -TERM "$BG_PID" 2>/dev/null
+		wait "$BG_PID" 2>/dev/null
+		BG_PID=
+		# Let the daemon drain what the broker still holds for it.
+		through_daemon hb 1 "$tag.drain"
+	fi
+	local f=$WORK/$tag.lat
+	LAT="$(kv p50_ms "$f") $(kv p90_ms "$f") $(kv p99_ms "$f") $(kv max_ms "$f") $(kv lost "$f")"
+}
+
+# ---- the run ----------------------------------------------------------------
+say "roster: $SEALS seals (+$((PROBES * 4)) latency probes, 100 markers)"
+"$B/bench_mkroster" -f "$WORK/roster.db" -s "$SEALS" -l $((PROBES * 4)) -k 100 >"$WORK/mkroster.out" || exit 1
+ROSTER_S=$(kv elapsed_s "$WORK/mkroster.out")
+start_broker
+
+say "ceiling: sink receives $MESSAGES heartbeats, $STATE_MESSAGES state reports"
+ceiling hb "$MESSAGES" c-hb
+C_HB=$RATE
+ceiling state "$STATE_MESSAGES" c-state
+C_ST=$RATE
+
+say "daemon: start-up on $SEALS seals"
+start_daemon start1
+START1_MS=$START_MS
+RSS_LOAD=$(mem_kb "$DAEMON_PID" VmRSS)
+
+say "daemon: $MESSAGES heartbeats"
+through_daemon hb "$MESSAGES" d-hb
+D_HB=$RATE CPU_HB=$CPU_US
+RSS_ALL=$(mem_kb "$DAEMON_PID" VmRSS) HWM_ALL=$(mem_kb "$DAEMON_PID" VmHWM)
+
+say "daemon: $STATE_MESSAGES state changes"
+through_daemon state "$STATE_MESSAGES" d-state
+D_ST=$RATE CPU_ST=$CPU_US
+
+say "daemon: alert latency, idle and under $BG_RATE heartbeats/s ($PROBES probes each)"
+latency lat-idle 0
+read -r L_I50 L_I90 L_I99 L_IMAX L_ILOST <<<"$LAT"
+latency lat-bg 1
+read -r L_B50 L_B90 L_B99 L_BMAX L_BLOST <<<"$LAT"
+
+say "daemon: idle CPU over $IDLE_S s"
+sleep 1
+c0=$(cpu_ticks "$DAEMON_PID")
+sleep "$IDLE_S"
+c1=$(cpu_ticks "$DAEMON_PID")
+IDLE_PCT=$(calc "($c1 - $c0) * 100 / $CLK_TCK / $IDLE_S" 2)
+RSS_END=$(mem_kb "$DAEMON_PID" VmRSS) HWM_END=$(mem_kb "$DAEMON_PID" VmHWM)
+stop_daemon
+
+say "daemon with TCP_NODELAY (LD_PRELOAD shim): start-up and alert latency"
+start_daemon start2 "$SHIM"
+START2_MS=$START_MS
+latency nd-idle 0
+read -r N_I50 N_I90 N_I99 N_IMAX N_ILOST <<<"$LAT"
+latency nd-bg 1
+read -r N_B50 N_B90 N_B99 N_BMAX N_BLOST <<<"$LAT"
+stop_daemon
+
+DROPS=$(grep -ci 'dropp' "$WORK/mosquitto.log" 2>/dev/null)
+
+# ---- report -----------------------------------------------------------------
+ratio() { [ -n "$1" ] && [ -n "$2" ] && calc "$2 / $1" 2 || echo "-"; }
+verdict() { [ -n "$1" ] && awk "BEGIN { exit !($1) }" 2>/dev/null && echo ok || echo MISS; }
+mb() { [ -n "$1" ] && calc "$1 / 1024" 1 || echo "-"; }
+R_HB=$(ratio "$C_HB" "$D_HB") R_ST=$(ratio "$C_ST" "$D_ST")
+
+printf '\nsealbridge benchmark: %s seals, %s heartbeats, %s state reports, %s probes; %s cores; roster built in %s s\n' \
+	"$SEALS" "$MESSAGES" "$STATE_MESSAGES" "$PROBES" "$(nproc)" "$ROSTER_S"
+fmt='%-44s %10s %10s %7s %-16s %s\n'
+printf "$fmt" metric ceiling daemon ratio target verdict
+printf "$fmt" "heartbeats/s" "${C_HB:--}" "${D_HB:--}" "$R_HB" ">=0.8x" "$(verdict "$R_HB >= 0.8")"
+printf "$fmt" "state changes/s" "${C_ST:--}" "${D_ST:--}" "$R_ST" ">=0.45x" "$(verdict "$R_ST >= 0.45")"
+printf "$fmt" "daemon CPU per heartbeat (us)" - "${CPU_HB:--}" - - -
+printf "$fmt" "daemon CPU per state change (us)" - "${CPU_ST:--}" - - -
+printf "$fmt" "alert latency idle p50/p99 ms" - "$L_I50/$L_I99" - "<=1/<=5" "$(verdict "$L_I50 <= 1 && $L_I99 <= 5")"
+printf "$fmt" "  p90/max ms, lost" - "$L_I90/$L_IMAX" - - "lost $L_ILOST"
+printf "$fmt" "alert latency, ${BG_RATE} hb/s, p50/p99 ms" - "$L_B50/$L_B99" - "<=1/<=5" "$(verdict "$L_B50 <= 1 && $L_B99 <= 5")"
+printf "$fmt" "  p90/max ms, lost" - "$L_B90/$L_BMAX" - - "lost $L_BLOST"
+printf "$fmt" "  same, daemon with TCP_NODELAY: idle" - "$N_I50/$N_I99" - "<=1/<=5" "$(verdict "$N_I50 <= 1 && $N_I99 <= 5")"
+printf "$fmt" "  same, daemon with TCP_NODELAY: ${BG_RATE} hb/s" - "$N_B50/$N_B99" - "<=1/<=5" "$(verdict "$N_B50 <= 1 && $N_B99 <= 5")"
+printf "$fmt" "RSS after load (MB)" - "$(mb "$RSS_LOAD")" - - -
+printf "$fmt" "RSS/HWM after every seal reported (MB)" - "$(mb "$RSS_ALL")/$(mb "$HWM_ALL")" - "<=300 at 1M" \
+	"$(verdict "${HWM_END:-0} / 1024 <= 300 * $SEALS / 1000000 || ${HWM_END:-0} / 1024 <= 300")"
+printf "$fmt" "RSS/HWM at the end (MB)" - "$(mb "$RSS_END")/$(mb "$HWM_END")" - - -
+printf "$fmt" "start-up to status online (ms)" - "${START1_MS:--}" - "<=5000" "$(verdict "${START1_MS:-1e9} <= 5000")"
+printf "$fmt" "  second start (with shim)" - "${START2_MS:--}" - - -
+printf "$fmt" "idle CPU over ${IDLE_S} s (%)" - "${IDLE_PCT:--}" - "~0" "$(verdict "${IDLE_PCT:-100} < 1")"
+printf "$fmt" "broker log lines about dropped messages" - "${DROPS:-0}" - "0" "$(verdict "${DROPS:-0} == 0")"
+echo "(heartbeats with \"{}\" to ids seal-NNNNNN round robin; state: battery 81/80 alternating; latency: door"
+echo " openings of fresh seals every 50 ms timed to the raised alert at a subscriber; TCP_NODELAY on the"
+echo " bench clients always; the daemon's own socket only in the shim rows, as Paho C cannot set it)"
+
+if [ -n "$RESULTS" ]; then
+	echo "seals=$SEALS messages=$MESSAGES state_messages=$STATE_MESSAGES c_hb=$C_HB d_hb=$D_HB c_state=$C_ST" \
+		"d_state=$D_ST cpu_hb_us=$CPU_HB cpu_state_us=$CPU_ST lat_idle_p50=$L_I50 lat_idle_p99=$L_I99" \
+		"lat_bg_p50=$L_B50 lat_bg_p99=$L_B99 nd_idle_p50=$N_I50 nd_idle_p99=$N_I99 nd_bg_p50=$N_B50" \
+		"nd_bg_p99=$N_B99 rss_load_kb=$RSS_LOAD rss_all_kb=$RSS_ALL hwm_end_kb=$HWM_END start_ms=$START1_MS" \
+		"start2_ms=$START2_MS idle_cpu_pct=$IDLE_PCT roster_s=$ROSTER_S drops=$DROPS" >>"$RESULTS"
+fi
+exit $CRASHED
