@@ -468,6 +468,7 @@ void engine_loaded(struct engine *e, struct sb_now now)
 	e->hear_since_mono = now.mono_ms;
 	void *arg[2] = {e, &now};
 	hashmap_each(&e->households, loaded_household, arg);
+	e->wall_offset = now.wall_ms - now.mono_ms;
 	e->next_stats_mono = now.mono_ms + e->set.stats_interval_ms;
 }
 
@@ -485,9 +486,24 @@ int64_t engine_next_deadline(const struct engine *e)
 	return e->next_stats_mono < next ? e->next_stats_mono : next;
 }
 
+static void rearm_wall(const char *k, void *v, void *arg)
+{
+	(void)k;
+	void **a = arg;
+	timer_arm_household(a[0], v, *(struct sb_now *)a[1]);
+}
+
 void engine_tick(struct engine *e, struct sb_now now, struct actions *out)
 {
 	engine_begin(e, out);
+	/* The wall clock was stepped (NTP, date -s): quarantine ends and other
+	 * wall-clock deadlines move with it. Silence and escalation do not. */
+	int64_t off = now.wall_ms - now.mono_ms;
+	if (off - e->wall_offset > 1000 || e->wall_offset - off > 1000) {
+		void *arg[2] = {e, &now};
+		hashmap_each(&e->households, rearm_wall, arg);
+		e->wall_offset = off;
+	}
 	struct sb_timer *t;
 	while ((t = timerq_pop_due(&e->timers, now.mono_ms)))
 		timer_fire(e, t, now);

@@ -19,11 +19,17 @@ static void fail(struct cmd_result *res, const char *code, const char *fmt, ...)
 	va_end(ap);
 }
 
-void household_activate(struct engine *e, struct household *h, struct sb_now now)
+void household_activate(struct engine *e, struct household *h, int starting, struct sb_now now)
 {
 	timer_arm_household(e, h, now);
-	if (h->device)
-		timer_arm_silence(e, h->device, now);
+	struct device *d = h->device;
+	if (d) {
+		timer_arm_silence(e, d, now);
+		/* A condition, not an event: a seal already low when monitoring starts is low. */
+		if (starting && engine_household_active(h, now) && !h->open[SB_ALERT_BATTERY_LOW] && d->battery >= 0 &&
+		    d->battery <= e->set.battery_low)
+			alert_raise(e, h, SB_ALERT_BATTERY_LOW, d->id, now.wall_ms, now);
+	}
 	engine_touch_household(e, h, HF_PUB);
 }
 
@@ -85,11 +91,13 @@ static void cmd_admit(struct engine *e, const struct command *c, struct sb_now n
 		h->start_ms = start;
 	h->end_ms = c->end_ms;
 	if (fresh) {
+		/* A new quarantine: nothing of an earlier one carries over. */
+		engine_prune_permits(h, INT64_MAX);
 		h->released = 0;
 		h->released_ms = 0;
 		h->unfitted_since_ms = 0;
 	}
-	household_activate(e, h, now);
+	household_activate(e, h, fresh, now);
 	engine_audit(e, "command", h, NULL, NULL, now, "admit until %lld%s", (long long)h->end_ms,
 		     fresh ? "" : " (update)");
 	engine_touch_household(e, h, HF_SAVE | HF_PUB);

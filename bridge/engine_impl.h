@@ -36,6 +36,7 @@ struct engine {
 	int connected;
 	int64_t hear_since_mono; /* from when silence may be counted */
 	int64_t next_stats_mono;
+	int64_t wall_offset;     /* wall - mono when wall deadlines were last put on the monotonic clock */
 	struct ptrvec touched_h, touched_d, dead_alerts, unit_list;
 	struct actions *out;     /* the list of the call in progress */
 };
@@ -80,7 +81,8 @@ int engine_permitted(struct household *h, int64_t wall_ms);
 void engine_prune_permits(struct household *h, int64_t wall_ms);
 void household_release(struct engine *e, struct household *h, const char *by, const char *reason,
 		       struct sb_now now);
-void household_activate(struct engine *e, struct household *h, struct sb_now now);
+/* starting: a quarantine begins now (admit of a new or released household, or its start). */
+void household_activate(struct engine *e, struct household *h, int starting, struct sb_now now);
 
 #define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 

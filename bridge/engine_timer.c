@@ -106,7 +106,7 @@ void timer_fire(struct engine *e, struct sb_timer *t, struct sb_now now)
 	case TK_START:
 		h = container_of(t, struct household, start_timer);
 		if (!h->released && wall_due(e, t, h->start_ms, now))
-			household_activate(e, h, now);
+			household_activate(e, h, 1, now);
 		break;
 	case TK_END:
 		h = container_of(t, struct household, end_timer);

@@ -326,6 +326,49 @@ static void test_end_follows_wall_clock_step_back(void)
 	finish();
 }
 
+/* Stepped forward, the wall clock brings the end nearer: it is released when
+ * the wall clock says so, not a day of monotonic time later. */
+static void test_end_follows_wall_clock_step_forward(void)
+{
+	start_quiet();
+	struct command c = admit_cmd("h1", "c1", "s1", "d1", now.wall_ms + DAY);
+	run_ok(&c);
+	install("s-1", "h1");
+	now.mono_ms += HOUR;
+	now.wall_ms += 2 * HOUR; /* an hour passes, the clock is stepped an hour ahead */
+	tick();
+	CHECK(count_kind(ACT_PUB_CLEAR_STATE) == 0);
+	tick_after(DAY - 2 * HOUR - 1);
+	CHECK(count_kind(ACT_PUB_CLEAR_STATE) == 0);
+	tick_after(1);
+	CHECK(count_kind(ACT_PUB_CLEAR_STATE) == 1);
+	CHECK(H("h1")->released);
+	finish();
+}
+
+/* Re-admitted with a seal still low: battery_low is a condition, raised again;
+ * the old quarantine's permits do not carry over. */
+static void test_readmit_low_battery_and_old_permits(void)
+{
+	start_quiet();
+	fitted_closed("h1", "s-1");
+	struct command p = permit_cmd("h1", now.wall_ms, now.wall_ms + 30 * DAY);
+	run_ok(&p);
+	battery("s-1", 10);
+	raised(SB_ALERT_BATTERY_LOW);
+	release("h1");
+	tick_after(MIN);
+	admit("h1");
+	CHECK(count_pub(SB_ALERT_BATTERY_LOW, SB_AST_RAISED, SB_LEVEL_COMMUNITY) == 1);
+	CHECK(H("h1")->permits == NULL);
+	/* updating the active household raises nothing more */
+	admit("h1");
+	CHECK(count_pub(SB_ALERT_BATTERY_LOW, -1, -1) == 0);
+	door("s-1", SB_DOOR_OPEN);
+	raised(SB_ALERT_DOOR_OPEN);
+	finish();
+}
+
 /* A seal that died before its household was released and re-admitted is
  * still watched: the new quarantine hears of its silence. */
 static void test_readmit_with_silent_seal(void)
@@ -530,6 +573,8 @@ int main(void)
 	RUN(test_unmonitored_counts_from_start);
 	RUN(test_quarantine_end_releases);
 	RUN(test_end_follows_wall_clock_step_back);
+	RUN(test_end_follows_wall_clock_step_forward);
+	RUN(test_readmit_low_battery_and_old_permits);
 	RUN(test_readmit_with_silent_seal);
 	RUN(test_release_command);
 	RUN(test_stats);
