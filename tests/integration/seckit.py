@@ -41,7 +41,7 @@ def _sign(d, name, ext):
 
 def make_pki(dirpath):
     """A CA; a server certificate for 127.0.0.1 and localhost; one for another
-    host name only; a client certificate. Returns {name: Path}."""
+    host name only; a client certificate; an unrelated CA. Returns {name: Path}."""
     d = Path(dirpath)
     d.mkdir(parents=True, exist_ok=True)
     _run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
@@ -52,10 +52,14 @@ def make_pki(dirpath):
     _sign(d, "server", server + "subjectAltName=IP:127.0.0.1,DNS:localhost\n")
     _key_and_csr(d, "wronghost", "broker.example.org")
     _sign(d, "wronghost", server + "subjectAltName=DNS:broker.example.org\n")
+    # a CA that signed none of these, to trust by mistake
+    _run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+          "-subj", "/CN=some other CA", "-days", "2", "-keyout", "otherca.key", "-out", "otherca.crt",
+          "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"], d)
     _key_and_csr(d, "client", "sealbridge")
     _sign(d, "client", "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=clientAuth\n")
     return {n: d / n for n in ("ca.crt", "server.crt", "server.key", "wronghost.crt", "wronghost.key",
-                               "client.crt", "client.key")}
+                               "client.crt", "client.key", "otherca.crt")}
 
 
 def make_passwd(path, users):

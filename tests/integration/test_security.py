@@ -134,23 +134,30 @@ def test_tls_with_login_comes_online_and_alerts(kit, daemon, pki, tmp_path, host
     check_alert(m, level="community", household_id="hh-1", device_id="seal-1", community_id="c-1")
 
 
-def test_tls_wrong_host_name_is_refused(kit, daemon, pki, tmp_path):
-    """The broker's certificate is signed by the trusted CA but names another
-    host: the daemon must not connect (Paho's verify = 1)."""
+@pytest.mark.parametrize("cert,host,ca", [("wronghost", "localhost", "ca.crt"),
+                                          ("wronghost", "127.0.0.1", "ca.crt"),
+                                          ("server", "localhost", "otherca.crt")],
+                         ids=["wrong-host-name", "wrong-host-ip", "untrusted-ca"])
+def test_tls_unverified_broker_is_refused(kit, daemon, pki, tmp_path, cert, host, ca):
+    """The broker's certificate names another host, or the daemon's cafile
+    did not sign it: the daemon must not connect (Paho's verify = 1 and
+    enableServerCertAuth = 1)."""
     pw = uuid.uuid4().hex
     passwd = make_passwd(tmp_path / "passwd", {"sealbridge": pw, "tester": "tester-pw"})
-    b = tls_broker(kit, pki, passwd, cert="wronghost")
-    # The chain itself is good: a client that skips only the name check gets in.
+    b = tls_broker(kit, pki, passwd, cert=cert)
+    # The broker works: its chain is good, and a client skipping only the name check gets in...
     t = kit.client(b, "tester", "tester-pw", tls=client_tls(pki, insecure=True), subscriptions=[STATUS])
-    # ...and one that checks the name, as the daemon must, does not.
+    # ...while one that checks what the daemon is told to check does not.
     with pytest.raises(ssl.SSLCertVerificationError):
-        SecClient(b, "tester", "tester-pw", tls=client_tls(pki), host="localhost", timeout=5).close()
+        SecClient(b, "tester", "tester-pw", tls=dict(client_tls(pki), ca=pki[ca]), host=host, timeout=5).close()
 
-    d = start_nowait(daemon(b, t, start=False, **tls_settings(pki, b, "localhost", pw)))
-    failed = "connect to ssl://localhost:%d failed" % b.port
+    settings = tls_settings(pki, b, host, pw)
+    settings["cafile"] = pki[ca]
+    d = start_nowait(daemon(b, t, start=False, **settings))
+    failed = "connect to ssl://%s:%d failed" % (host, b.port)
     wait_log(d, lambda text: any(failed in x and "TLS" in x for x in text.splitlines()), 10,
-             "TLS connect failure for ssl://localhost:%d" % b.port)
-    t.expect_none(is_status("online"), during=2.0, what="online status through a wrong-host certificate")
+             "TLS connect failure for ssl://%s:%d" % (host, b.port))
+    t.expect_none(is_status("online"), during=2.0, what="online status from an unverified broker")
     assert "connected to" not in d.log_text(), tail(d.log)
     assert d.running(), tail(d.log)
 
