@@ -214,10 +214,13 @@ static void on_connect_fail(void *ctx, MQTTAsync_failureData5 *r)
 	struct transport *t = ctx;
 	char why[256];
 
-	if (r && r->reasonCode >= MQTTREASONCODE_UNSPECIFIED_ERROR)
-		snprintf(why, sizeof why, "connect to %s refused: 0x%02x %s%s%s", t->uri,
-			 (unsigned)r->reasonCode, MQTTReasonCode_toString(r->reasonCode),
-			 r->message ? ": " : "", r->message ? r->message : "");
+	/* Paho reports a refused v5 CONNACK through code, not reasonCode. */
+	int refused = !r ? 0 : r->reasonCode >= MQTTREASONCODE_UNSPECIFIED_ERROR ? (int)r->reasonCode
+			 : r->code >= 0x80 && r->code <= 0xA2                   ? r->code
+										: 0;
+	if (refused)
+		snprintf(why, sizeof why, "connect to %s refused by the broker: 0x%02x %s", t->uri, (unsigned)refused,
+			 MQTTReasonCode_toString((enum MQTTReasonCodes)refused));
 	else
 		snprintf(why, sizeof why, "connect to %s failed: code %d%s%s", t->uri, r ? r->code : 0,
 			 r && r->message ? ": " : "", r && r->message ? r->message : "");

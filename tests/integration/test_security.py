@@ -169,7 +169,7 @@ def test_bad_password_is_refused_with_reason(kit, daemon, pki, tmp_path):
     t = kit.client(b, "tester", "tester-pw", tls=client_tls(pki), subscriptions=[STATUS])
     d = start_nowait(daemon(b, t, start=False, **tls_settings(pki, b, "localhost", "not-" + pw)))
     # Mosquitto 2.0 answers a bad password with 0x87 (not authorised) to MQTT v5 clients.
-    wait_log(d, lambda text: "refused: 0x87" in text or "refused: 0x86" in text, 10,
+    wait_log(d, lambda text: "refused by the broker: 0x87" in text or "refused by the broker: 0x86" in text, 10,
              "CONNACK refusal reason (0x86/0x87)")
     t.expect_none(is_status("online"), during=1.5, what="online status with a wrong password")
     assert "connected to" not in d.log_text(), tail(d.log)
