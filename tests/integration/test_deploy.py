@@ -94,11 +94,13 @@ def test_unit_keeps_its_hardening(tmp_path):
     sa = need("systemd-analyze")
     unit = tmp_path / "sealbridge.service"
     unit.write_text(UNIT_SRC.read_text().replace("/usr/bin/sealbridge", str(SEALBRIDGE_BIN.resolve())))
-    r = run([sa, "security", "--offline=true", "--threshold=6", str(unit)])
+    # Exposure on systemd's 0-100 scale (shown as 0.0-10.0); the unit scores 12.
+    r = run([sa, "security", "--offline=true", "--threshold=25", str(unit)])
     if "--offline" in r.stdout and "unrecognized" in r.stdout:
         pytest.skip("systemd-analyze security has no --offline here")
-    assert r.returncode == 0, "exposure above 6.0:\n" + "\n".join(r.stdout.splitlines()[-40:])
-    for directive in ("User=sealbridge", "NoNewPrivileges=yes", "ProtectSystem=strict", "Type=notify"):
+    assert r.returncode == 0, "exposure above 2.5:\n" + "\n".join(r.stdout.splitlines()[-40:])
+    for directive in ("User=sealbridge", "NoNewPrivileges=yes", "ProtectSystem=strict", "Type=notify",
+                      "CapabilityBoundingSet=", "SystemCallFilter=@system-service"):
         assert directive in UNIT_SRC.read_text().splitlines(), directive + " missing"
 
 
