@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2059,SC2317 # our own table format; cleanup runs from a trap
 # Benchmarks sealbridge against a bare subscriber (the ceiling) on one private
 # Mosquitto, side by side in one run, and prints a table of ratios. Numbers
 # are noisy on a small machine: compare the ratios, not the absolutes.
 #   scripts/bench.sh [--seals S] [--messages N] [--state-messages M] [--probes P]
-#                    [--idle SECONDS] [--results FILE] [--keep] [--quick]
+#                    [--repeat K] [--idle SECONDS] [--results FILE] [--keep] [--quick]
+# --repeat: run each throughput measurement K times and keep the best (noise).
 # --quick: tiny sizes, a few seconds, for the test command.
 # Exit status: 0 unless a tool or the daemon crashed (a missed target is not a failure).
 set -uo pipefail
@@ -12,10 +14,10 @@ cd "$(dirname "$0")/.." || exit 1
 REPO=$(pwd)
 BUILD=${BUILD_DIR:-$REPO/build}
 MOSQUITTO=${MOSQUITTO_BIN:-/usr/sbin/mosquitto}
-SEALS=100000 MESSAGES=200000 STATE_MESSAGES='' PROBES=200 IDLE_S=10 BG_RATE=5000 KEEP=0 RESULTS=''
+SEALS=100000 MESSAGES=200000 STATE_MESSAGES='' PROBES=200 REPEAT=1 IDLE_S=10 BG_RATE=5000 KEEP=0 RESULTS=''
 
 usage() {
-	sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '3,10p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 num() {
@@ -31,6 +33,7 @@ while [ $# -gt 0 ]; do
 	--state-messages) num --state-messages "${2:-}" 1 100000000; STATE_MESSAGES=$2; shift 2 ;;
 	--probes) num --probes "${2:-}" 1 250; PROBES=$2; shift 2 ;;
 	--idle) num --idle "${2:-}" 1 600; IDLE_S=$2; shift 2 ;;
+	--repeat) num --repeat "${2:-}" 1 20; REPEAT=$2; shift 2 ;;
 	--results) RESULTS=${2:?}; shift 2 ;;
 	--keep) KEEP=1; shift ;;
 	--quick) SEALS=2000 MESSAGES=20000 PROBES=40 IDLE_S=3; shift ;;
@@ -85,8 +88,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 wait_file() { # path timeout_s
-	local i
-	for i in $(seq $(( $2 * 20 ))); do
+	for _ in $(seq $(( $2 * 20 ))); do
 		[ -e "$1" ] && return 0
 		sleep 0.05
 	done
@@ -154,8 +156,8 @@ ceiling() { # mode n tag -> RATE
 # (b)/(c) the daemon: the same stream, ended by a door opening of a marker seal;
 # its alert arriving means every report before it was processed.
 MARK=0
-through_daemon() { # mode n tag -> RATE, CPU_US (daemon CPU per report, microseconds)
-	local mode=$1 n=$2 tag=$3 mark rc
+through_daemon() { # mode n tag [base] -> RATE, CPU_US (daemon CPU per report, microseconds)
+	local mode=$1 n=$2 tag=$3 base=${4:-0} mark rc
 	RATE=
 	mark=$(printf 'mark-%04d' "$MARK")
 	MARK=$((MARK + 1))
@@ -166,7 +168,8 @@ through_daemon() { # mode n tag -> RATE, CPU_US (daemon CPU per report, microsec
 	wait_file "$WORK/ready" 15 || warn "alert watcher not subscribed"
 	local c0 c1
 	c0=$(cpu_ticks "$DAEMON_PID")
-	"$B/bench_loadgen" -u "$URI" -n "$n" -s "$SEALS" -m "$mode" -k "$mark" -T "$(lg_timeout "$n")" >"$WORK/$tag.gen"
+	"$B/bench_loadgen" -u "$URI" -n "$n" -s "$SEALS" -m "$mode" -b "$base" -k "$mark" -T "$(lg_timeout "$n")" \
+		>"$WORK/$tag.gen"
 	check_rc "loadgen ($tag)" $?
 	wait "$sp"
 	rc=$?
@@ -248,10 +251,16 @@ ROSTER_S=$(kv elapsed_s "$WORK/mkroster.out")
 start_broker
 
 say "ceiling: sink receives $MESSAGES heartbeats, $STATE_MESSAGES state reports"
-ceiling hb "$MESSAGES" c-hb
-C_HB=$RATE
-ceiling state "$STATE_MESSAGES" c-state
-C_ST=$RATE
+# Best of REPEAT runs: noise from other work on the machine only ever slows a run down.
+best() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "") print b; else if (b == "" || a + 0 >= b + 0) print a; else print b }'; }
+least() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "") print b; else if (b == "" || a + 0 <= b + 0) print a; else print b }'; }
+C_HB='' C_ST='' D_HB='' D_ST='' CPU_HB='' CPU_ST='' STATE_BASE=0
+for r in $(seq "$REPEAT"); do
+	ceiling hb "$MESSAGES" "c-hb.$r"
+	C_HB=$(best "$C_HB" "$RATE")
+	ceiling state "$STATE_MESSAGES" "c-state.$r"
+	C_ST=$(best "$C_ST" "$RATE")
+done
 
 say "daemon: start-up on $SEALS seals"
 start_daemon start1
@@ -259,13 +268,19 @@ START1_MS=$START_MS
 RSS_LOAD=$(mem_kb "$DAEMON_PID" VmRSS)
 
 say "daemon: $MESSAGES heartbeats"
-through_daemon hb "$MESSAGES" d-hb
-D_HB=$RATE CPU_HB=$CPU_US
+for r in $(seq "$REPEAT"); do
+	through_daemon hb "$MESSAGES" "d-hb.$r"
+	D_HB=$(best "$D_HB" "$RATE") CPU_HB=$(least "$CPU_HB" "$CPU_US")
+done
 RSS_ALL=$(mem_kb "$DAEMON_PID" VmRSS) HWM_ALL=$(mem_kb "$DAEMON_PID" VmHWM)
 
 say "daemon: $STATE_MESSAGES state changes"
-through_daemon state "$STATE_MESSAGES" d-state
-D_ST=$RATE CPU_ST=$CPU_US
+for r in $(seq "$REPEAT"); do
+	# Goes on where the last run ended, so that every report changes the battery.
+	through_daemon state "$STATE_MESSAGES" "d-state.$r" "$STATE_BASE"
+	STATE_BASE=$((STATE_BASE + STATE_MESSAGES))
+	D_ST=$(best "$D_ST" "$RATE") CPU_ST=$(least "$CPU_ST" "$CPU_US")
+done
 
 say "daemon: alert latency, idle and under $BG_RATE heartbeats/s ($PROBES probes each)"
 latency lat-idle 0
@@ -299,8 +314,8 @@ verdict() { [ -n "$1" ] && awk "BEGIN { exit !($1) }" 2>/dev/null && echo ok || 
 mb() { [ -n "$1" ] && calc "$1 / 1024" 1 || echo "-"; }
 R_HB=$(ratio "$C_HB" "$D_HB") R_ST=$(ratio "$C_ST" "$D_ST")
 
-printf '\nsealbridge benchmark: %s seals, %s heartbeats, %s state reports, %s probes; %s cores; roster built in %s s\n' \
-	"$SEALS" "$MESSAGES" "$STATE_MESSAGES" "$PROBES" "$(nproc)" "$ROSTER_S"
+printf '\nsealbridge benchmark: %s seals, %s heartbeats, %s state reports, best of %s; %s probes; %s cores; roster built in %s s\n' \
+	"$SEALS" "$MESSAGES" "$STATE_MESSAGES" "$REPEAT" "$PROBES" "$(nproc)" "$ROSTER_S"
 fmt='%-44s %10s %10s %7s %-16s %s\n'
 printf "$fmt" metric ceiling daemon ratio target verdict
 printf "$fmt" "heartbeats/s" "${C_HB:--}" "${D_HB:--}" "$R_HB" ">=0.8x" "$(verdict "$R_HB >= 0.8")"
@@ -311,8 +326,10 @@ printf "$fmt" "alert latency idle p50/p99 ms" - "$L_I50/$L_I99" - "<=1/<=5" "$(v
 printf "$fmt" "  p90/max ms, lost" - "$L_I90/$L_IMAX" - - "lost $L_ILOST"
 printf "$fmt" "alert latency, ${BG_RATE} hb/s, p50/p99 ms" - "$L_B50/$L_B99" - "<=1/<=5" "$(verdict "$L_B50 <= 1 && $L_B99 <= 5")"
 printf "$fmt" "  p90/max ms, lost" - "$L_B90/$L_BMAX" - - "lost $L_BLOST"
-printf "$fmt" "  same, daemon with TCP_NODELAY: idle" - "$N_I50/$N_I99" - "<=1/<=5" "$(verdict "$N_I50 <= 1 && $N_I99 <= 5")"
-printf "$fmt" "  same, daemon with TCP_NODELAY: ${BG_RATE} hb/s" - "$N_B50/$N_B99" - "<=1/<=5" "$(verdict "$N_B50 <= 1 && $N_B99 <= 5")"
+printf "$fmt" "daemon with TCP_NODELAY: idle p50/p99 ms" - "$N_I50/$N_I99" - "<=1/<=5" "$(verdict "$N_I50 <= 1 && $N_I99 <= 5")"
+printf "$fmt" "  p90/max ms, lost" - "$N_I90/$N_IMAX" - - "lost $N_ILOST"
+printf "$fmt" "daemon with TCP_NODELAY: ${BG_RATE} hb/s p50/p99" - "$N_B50/$N_B99" - "<=1/<=5" "$(verdict "$N_B50 <= 1 && $N_B99 <= 5")"
+printf "$fmt" "  p90/max ms, lost" - "$N_B90/$N_BMAX" - - "lost $N_BLOST"
 printf "$fmt" "RSS after load (MB)" - "$(mb "$RSS_LOAD")" - - -
 printf "$fmt" "RSS/HWM after every seal reported (MB)" - "$(mb "$RSS_ALL")/$(mb "$HWM_ALL")" - "<=300 at 1M" \
 	"$(verdict "${HWM_END:-0} / 1024 <= 300 * $SEALS / 1000000 || ${HWM_END:-0} / 1024 <= 300")"

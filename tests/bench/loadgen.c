@@ -96,8 +96,9 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: loadgen -u URI -n N [-s SEALS] [-m hb|hbseq|state|open] [-r RATE/s] [-w WINDOW]\n"
-		"               [-p PREFIX] [-o FIRST] [-d DEVICE] [-k MARK_DEVICE] [-R ROOT] [-b SEQ_BASE]\n"
+		"               [-p PREFIX] [-o FIRST] [-d DEVICE] [-k MARK_DEVICE] [-R ROOT] [-b BASE]\n"
 		"               [-T TIMEOUT_S] [-N]\n"
+		"  message i goes to seal FIRST + (BASE+i) %% SEALS, in pass (BASE+i) / SEALS\n"
 		"  hb: {}   hbseq: {\"seq\":BASE+i}   state: door closed, battery 81/80 alternating per pass\n"
 		"  open: {\"door\":\"open\"} (to DEVICE when given)   -N: set TCP_NODELAY on our socket\n");
 	exit(2);
@@ -106,7 +107,7 @@ static void usage(void)
 int main(int argc, char **argv)
 {
 	const char *uri = NULL, *prefix = "seal-", *device = NULL, *mark = NULL, *root = "seal";
-	int64_t n = -1, seals = 1000, rate = 0, window = 1000, first = 0, seq_base = 0, timeout_s = 600;
+	int64_t n = -1, seals = 1000, rate = 0, window = 1000, first = 0, base = 0, timeout_s = 600;
 	enum mode mode = MODE_HB;
 	int nodelay = 0, o;
 	while ((o = getopt(argc, argv, "u:n:s:m:r:w:p:o:d:k:R:b:T:N")) != -1) {
@@ -117,7 +118,7 @@ int main(int argc, char **argv)
 		case 'r': rate = bench_arg_i64("loadgen", "-r", optarg, 0, 10000000); break;
 		case 'w': window = bench_arg_i64("loadgen", "-w", optarg, 1, 65535); break;
 		case 'o': first = bench_arg_i64("loadgen", "-o", optarg, 0, 100000000); break;
-		case 'b': seq_base = bench_arg_i64("loadgen", "-b", optarg, 0, INT64_MAX / 4); break;
+		case 'b': base = bench_arg_i64("loadgen", "-b", optarg, 0, INT64_MAX / 4); break;
 		case 'T': timeout_s = bench_arg_i64("loadgen", "-T", optarg, 1, 86400); break;
 		case 'p': prefix = optarg; break;
 		case 'd': device = optarg; break;
@@ -165,14 +166,16 @@ int main(int argc, char **argv)
 			err = 1;
 			break;
 		}
-		int64_t k = first + i % seals, pass = i / seals;
+		/* Position in the stream of all runs: a run started with -b where the last
+		 * one ended goes on with the same round robin and the same alternation. */
+		int64_t at = base + i, k = first + at % seals, pass = at / seals;
 		if (device && mode == MODE_OPEN)
 			snprintf(topic, sizeof(topic), "%s/dev/%s/report", root, device);
 		else
 			snprintf(topic, sizeof(topic), "%s/dev/%s%06lld/report", root, prefix, (long long)k);
 		switch (mode) {
 		case MODE_HB: snprintf(payload, sizeof(payload), "{}"); break;
-		case MODE_HBSEQ: snprintf(payload, sizeof(payload), "{\"seq\":%lld}", (long long)(seq_base + i)); break;
+		case MODE_HBSEQ: snprintf(payload, sizeof(payload), "{\"seq\":%lld}", (long long)at); break;
 		/* The roster stores battery 80: every pass changes it, none raises an alert. */
 		case MODE_STATE:
 			snprintf(payload, sizeof(payload), "{\"door\":\"closed\",\"battery\":%d}", pass % 2 ? 80 : 81);
