@@ -635,6 +635,50 @@ def daemon(tmp_path, broker, mqtt, request):
             pytest.fail("\n".join("%s; log:\n%s" % (p, tail(d.log)) for d, p in problems), pytrace=False)
 
 
+# One hung test must not eat the whole run: every phase of a test is bounded.
+PHASE_TIMEOUT = float(os.environ.get("SB_TEST_TIMEOUT", "120"))
+
+
+def _bounded(phase):
+    def on_alarm(signum, frame):
+        pytest.fail("%s exceeded %g s (SB_TEST_TIMEOUT)" % (phase, PHASE_TIMEOUT), pytrace=True)
+    old = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, PHASE_TIMEOUT)
+    return old
+
+
+def _unbound(old):
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    signal.signal(signal.SIGALRM, old)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_setup(item):
+    old = _bounded("setup")
+    try:
+        yield
+    finally:
+        _unbound(old)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    old = _bounded("test")
+    try:
+        yield
+    finally:
+        _unbound(old)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    old = _bounded("teardown")
+    try:
+        yield
+    finally:
+        _unbound(old)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield
