@@ -30,6 +30,7 @@ broker_pid="" daemon_pid="" sim_pid=""
 cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM
+	set +e # whatever has already gone (Ctrl-C stops the broker too), clean up the rest
 	[ -n "$sim_pid" ] && kill -TERM "$sim_pid" 2>/dev/null
 	if [ -n "$daemon_pid" ] && kill -0 "$daemon_pid" 2>/dev/null; then
 		kill -TERM "$daemon_pid" 2>/dev/null

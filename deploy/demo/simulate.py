@@ -285,6 +285,8 @@ class Sim:
     def setup(self):
         d = self.d
         n_c = sum(1 for u in d.units if u.startswith("c-"))
+        self.out.note("ALERT: what platforms receive on %s/alert/<level>/<unit>;  sim: what seals and "
+                      "workers do;  STATS: %s/stats/district/%s" % (self.root, self.root, d.district))
         self.out.sim("district %s: %d streets, %d communities, %d villages, %d households"
                      % (d.district, len(d.streets), n_c, len(d.units) - n_c, len(d.households)))
         end = iso(now_ms() + 14 * DAY_MS)
