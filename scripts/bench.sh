@@ -209,15 +209,20 @@ start_daemon() { # tag [preload] -> DAEMON_PID, START_MS
 	START_MS=$(kv startup_ms "$WORK/$tag.start")
 }
 
-stop_daemon() {
+stop_daemon() { # -> STOP_MS (SIGTERM to exit; empty when it had to be killed)
+	local rc t0 killed=0
+	t0=$(date +%s%N)
 	kill -TERM "$DAEMON_PID" 2>/dev/null
-	local rc
-	for _ in $(seq 100); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.1; done
-	kill -KILL "$DAEMON_PID" 2>/dev/null && warn "the daemon did not stop within 10 s"
+	for _ in $(seq 1200); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.05; done
+	STOP_MS=$(( ($(date +%s%N) - t0) / 1000000 ))
+	if kill -KILL "$DAEMON_PID" 2>/dev/null; then
+		warn "the daemon did not stop within 60 s of SIGTERM; killed"
+		killed=1 STOP_MS=''
+	fi
 	wait "$DAEMON_PID"
 	rc=$?
-	check_rc "sealbridge" "$rc"
-	DAEMON_PID=
+	[ "$killed" = 1 ] || check_rc "sealbridge" "$rc"
+	DAEMON_PID=''
 }
 
 LAT_NEXT=0
@@ -296,6 +301,7 @@ c1=$(cpu_ticks "$DAEMON_PID")
 IDLE_PCT=$(calc "($c1 - $c0) * 100 / $CLK_TCK / $IDLE_S" 2)
 RSS_END=$(mem_kb "$DAEMON_PID" VmRSS) HWM_END=$(mem_kb "$DAEMON_PID" VmHWM)
 stop_daemon
+STOP1_MS=$STOP_MS
 
 say "daemon with TCP_NODELAY (LD_PRELOAD shim): start-up and alert latency"
 start_daemon start2 "$SHIM"
@@ -336,6 +342,7 @@ printf "$fmt" "RSS/HWM after every seal reported (MB)" - "$(mb "$RSS_ALL")/$(mb 
 printf "$fmt" "RSS/HWM at the end (MB)" - "$(mb "$RSS_END")/$(mb "$HWM_END")" - - -
 printf "$fmt" "start-up to status online (ms)" - "${START1_MS:--}" - "<=5000" "$(verdict "${START1_MS:-1e9} <= 5000")"
 printf "$fmt" "  second start (with shim)" - "${START2_MS:--}" - - -
+printf "$fmt" "stop after the runs, SIGTERM to exit (ms)" - "${STOP1_MS:->60000}" - - -
 printf "$fmt" "idle CPU over ${IDLE_S} s (%)" - "${IDLE_PCT:--}" - "~0" "$(verdict "${IDLE_PCT:-100} < 1")"
 printf "$fmt" "broker log lines about dropped messages" - "${DROPS:-0}" - "0" "$(verdict "${DROPS:-0} == 0")"
 echo "(heartbeats with \"{}\" to ids seal-NNNNNN round robin; state: battery 81/80 alternating; latency: door"
@@ -347,6 +354,6 @@ if [ -n "$RESULTS" ]; then
 		"d_state=$D_ST cpu_hb_us=$CPU_HB cpu_state_us=$CPU_ST lat_idle_p50=$L_I50 lat_idle_p99=$L_I99" \
 		"lat_bg_p50=$L_B50 lat_bg_p99=$L_B99 nd_idle_p50=$N_I50 nd_idle_p99=$N_I99 nd_bg_p50=$N_B50" \
 		"nd_bg_p99=$N_B99 rss_load_kb=$RSS_LOAD rss_all_kb=$RSS_ALL hwm_end_kb=$HWM_END start_ms=$START1_MS" \
-		"start2_ms=$START2_MS idle_cpu_pct=$IDLE_PCT roster_s=$ROSTER_S drops=$DROPS" >>"$RESULTS"
+		"start2_ms=$START2_MS stop_ms=$STOP1_MS idle_cpu_pct=$IDLE_PCT roster_s=$ROSTER_S drops=$DROPS" >>"$RESULTS"
 fi
 exit $CRASHED
