@@ -198,7 +198,6 @@ static void free_household(const char *k, void *v, void *arg)
 		p = n;
 	}
 	free(h->address);
-	free(h->id);
 	free(h);
 }
 
@@ -206,9 +205,7 @@ static void free_device(const char *k, void *v, void *arg)
 {
 	(void)k;
 	(void)arg;
-	struct device *d = v;
-	free(d->id);
-	free(d);
+	free(v);
 }
 
 static void free_key(const char *k, void *v, void *arg)
@@ -283,12 +280,13 @@ static char *dup_or_null(const char *s)
 
 struct household *engine_new_household(struct engine *e, const char *id)
 {
-	struct household *h = calloc(1, sizeof(*h));
+	/* The id lives in the same block: one allocation per household (memory at a million). */
+	size_t n = strlen(id) + 1;
+	struct household *h = calloc(1, sizeof(*h) + n);
 	if (!h)
 		return NULL;
-	h->id = dup_or_null(id);
-	if (!h->id || hashmap_put(&e->households, h->id, h) < 0) {
-		free(h->id);
+	h->id = memcpy((char *)(h + 1), id, n);
+	if (hashmap_put(&e->households, h->id, h) < 0) {
 		free(h);
 		return NULL;
 	}
@@ -302,12 +300,12 @@ struct household *engine_new_household(struct engine *e, const char *id)
 
 struct device *engine_new_device(struct engine *e, const char *id)
 {
-	struct device *d = calloc(1, sizeof(*d));
+	size_t n = strlen(id) + 1;
+	struct device *d = calloc(1, sizeof(*d) + n);
 	if (!d)
 		return NULL;
-	d->id = dup_or_null(id);
-	if (!d->id || hashmap_put(&e->devices, d->id, d) < 0) {
-		free(d->id);
+	d->id = memcpy((char *)(d + 1), id, n);
+	if (hashmap_put(&e->devices, d->id, d) < 0) {
 		free(d);
 		return NULL;
 	}
@@ -522,12 +520,13 @@ static void flush_one(const char *k, void *v, void *arg)
 		engine_touch_device(arg, d);
 }
 
-void engine_flush_liveness(struct engine *e, struct actions *out)
+int engine_flush_liveness(struct engine *e, size_t slots, struct actions *out)
 {
 	engine_begin(e, out);
-	hashmap_each(&e->devices, flush_one, e);
+	e->flush_cursor = hashmap_scan(&e->devices, e->flush_cursor, slots, flush_one, e);
 	struct sb_now none = {0, 0};
 	engine_end(e, none);
+	return e->flush_cursor == 0;
 }
 
 size_t engine_household_count(const struct engine *e)

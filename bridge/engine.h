@@ -121,9 +121,11 @@ void engine_tick(struct engine *e, struct sb_now now, struct actions *out);
 /* Monotonic ms of the next deadline, or INT64_MAX. */
 int64_t engine_next_deadline(const struct engine *e);
 
-/* Emit ACT_SAVE_DEVICE for every device whose last_seen is newer than what
- * was last saved (liveness is not committed per heartbeat). */
-void engine_flush_liveness(struct engine *e, struct actions *out);
+/* Emit ACT_SAVE_DEVICE for devices whose last_seen is newer than what was last
+ * saved (liveness is not committed per heartbeat), looking at about `slots`
+ * of them from where the previous call stopped. Returns 1 when this call
+ * finished a pass over all devices. */
+int engine_flush_liveness(struct engine *e, size_t slots, struct actions *out);
 
 
 /* Iteration for state republish and shutdown flush. */

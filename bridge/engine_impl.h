@@ -36,7 +36,8 @@ struct engine {
 	int connected;
 	int64_t hear_since_mono; /* from when silence may be counted */
 	int64_t next_stats_mono;
-	int64_t wall_offset;     /* wall - mono when wall deadlines were last put on the monotonic clock */
+	int64_t wall_offset;
+	size_t flush_cursor;     /* where engine_flush_liveness goes on */     /* wall - mono when wall deadlines were last put on the monotonic clock */
 	struct ptrvec touched_h, touched_d, dead_alerts, unit_list;
 	struct actions *out;     /* the list of the call in progress */
 };

@@ -4,10 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* No cached hash: 16 bytes a slot matters at a million seals, and a probe
+ * that reaches strcmp usually differs in the first bytes. */
 struct hashmap_slot {
 	const char *key; /* NULL empty; TOMB deleted */
 	void *value;
-	uint64_t hash;
 };
 
 static const char TOMB[1];
@@ -44,7 +45,7 @@ static struct hashmap_slot *find(const struct hashmap *m, const char *key, uint6
 		struct hashmap_slot *s = &m->slots[i];
 		if (!s->key)
 			return NULL;
-		if (s->key != TOMB && s->hash == h && strcmp(s->key, key) == 0)
+		if (s->key != TOMB && strcmp(s->key, key) == 0)
 			return s;
 	}
 }
@@ -62,7 +63,7 @@ static int grow(struct hashmap *m)
 		struct hashmap_slot *s = &m->slots[i];
 		if (!s->key || s->key == TOMB)
 			continue;
-		size_t j = s->hash & (ncap - 1);
+		size_t j = hash_str(s->key) & (ncap - 1);
 		while (ns[j].key)
 			j = (j + 1) & (ncap - 1);
 		ns[j] = *s;
@@ -102,7 +103,6 @@ int hashmap_put(struct hashmap *m, const char *key, void *value)
 		m->used++;
 	m->slots[i].key = key;
 	m->slots[i].value = value;
-	m->slots[i].hash = h;
 	return 0;
 }
 
@@ -130,4 +130,16 @@ void hashmap_each(const struct hashmap *m, void (*fn)(const char *key, void *val
 		if (s->key && s->key != TOMB)
 			fn(s->key, s->value, arg);
 	}
+}
+
+size_t hashmap_scan(const struct hashmap *m, size_t from, size_t slots,
+		    void (*fn)(const char *key, void *value, void *arg), void *arg)
+{
+	size_t i = from;
+	for (; i < m->cap && i - from < slots; i++) {
+		const struct hashmap_slot *s = &m->slots[i];
+		if (s->key && s->key != TOMB)
+			fn(s->key, s->value, arg);
+	}
+	return i < m->cap ? i : 0;
 }

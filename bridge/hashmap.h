@@ -21,4 +21,9 @@ size_t hashmap_size(const struct hashmap *m);
 /* Visits every entry; fn must not change the map. */
 void hashmap_each(const struct hashmap *m, void (*fn)(const char *key, void *value, void *arg), void *arg);
 
+/* Visits the entries in slots [from, from + slots) and returns where to go on,
+ * 0 once the end of the table was reached: an incremental walk. */
+size_t hashmap_scan(const struct hashmap *m, size_t from, size_t slots,
+		    void (*fn)(const char *key, void *value, void *arg), void *arg);
+
 #endif

@@ -65,6 +65,8 @@ int outq_push(struct outq *q, int64_t id, int is_volatile, const char *topic, co
 		q->head = m;
 	q->tail = m;
 	q->n++;
+	if (!q->cursor)
+		q->cursor = m;
 	return 0;
 }
 
@@ -77,12 +79,25 @@ static void untrack(struct outq *q, struct outmsg *m)
 	q->inflight--;
 }
 
+/* m is pending again, somewhere before the cursor. */
+static void requeue(struct outq *q, struct outmsg *m)
+{
+	untrack(q, m);
+	q->cursor = q->head;
+}
+
 size_t outq_pump(struct outq *q, size_t max_inflight, int64_t now_mono, outq_send_fn send, void *arg)
 {
 	size_t sent = 0;
-	for (struct outmsg *m = q->head; m && q->inflight < max_inflight; m = m->next) {
+	/* Messages waiting for a retry may have come due anywhere in the queue. */
+	struct outmsg *m = q->waiting ? q->head : q->cursor;
+	for (; m && q->inflight < max_inflight; m = m->next) {
 		if (m->token || m->retry_mono > now_mono)
 			continue;
+		if (m->retry_mono) {
+			m->retry_mono = 0;
+			q->waiting--;
+		}
 		m->token = q->next_token++;
 		snprintf(m->tokkey, sizeof(m->tokkey), "%llu", (unsigned long long)m->token);
 		if (hashmap_put(&q->by_token, m->tokkey, m) < 0) {
@@ -91,11 +106,16 @@ size_t outq_pump(struct outq *q, size_t max_inflight, int64_t now_mono, outq_sen
 		}
 		q->inflight++;
 		if (send(arg, m) != 0) {
-			untrack(q, m);
+			requeue(q, m);
 			break; /* the transport is not taking messages now; keep the order */
 		}
 		sent++;
 	}
+	/* Skip past the leading run of in-flight messages for the next pass. */
+	struct outmsg *c = q->waiting ? q->head : q->cursor;
+	while (c && c->token)
+		c = c->next;
+	q->cursor = c;
 	return sent;
 }
 
@@ -108,19 +128,25 @@ struct outmsg *outq_find(struct outq *q, uint64_t token)
 
 void outq_retry(struct outq *q, struct outmsg *m, int64_t retry_mono)
 {
-	untrack(q, m);
-	m->retry_mono = retry_mono;
+	requeue(q, m);
+	if (!m->retry_mono)
+		q->waiting++;
+	m->retry_mono = retry_mono > 0 ? retry_mono : 1;
 	m->refusals++;
 }
 
 void outq_unsend(struct outq *q, struct outmsg *m)
 {
-	untrack(q, m);
+	requeue(q, m);
 }
 
 void outq_remove(struct outq *q, struct outmsg *m)
 {
 	untrack(q, m);
+	if (m->retry_mono)
+		q->waiting--;
+	if (q->cursor == m)
+		q->cursor = m->next;
 	if (m->prev)
 		m->prev->next = m->next;
 	else
@@ -136,6 +162,7 @@ void outq_remove(struct outq *q, struct outmsg *m)
 void outq_disconnected(struct outq *q)
 {
 	struct outmsg *m = q->head;
+	q->cursor = q->head;
 	while (m) {
 		struct outmsg *n = m->next;
 		untrack(q, m);
@@ -148,6 +175,8 @@ void outq_disconnected(struct outq *q)
 int64_t outq_next_retry(const struct outq *q, int64_t now_mono)
 {
 	int64_t next = INT64_MAX;
+	if (!q->waiting)
+		return next;
 	for (const struct outmsg *m = q->head; m; m = m->next)
 		if (!m->token && m->retry_mono > now_mono && m->retry_mono < next)
 			next = m->retry_mono;

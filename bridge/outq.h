@@ -29,7 +29,11 @@ struct outmsg {
 
 struct outq {
 	struct outmsg *head, *tail;
+	/* Every message before cursor is in flight: pumping starts there, so a
+	 * long queue costs nothing per pass. Reset to head when one goes back. */
+	struct outmsg *cursor;
 	size_t n, inflight;
+	size_t waiting; /* messages held back until their retry_mono */
 	struct hashmap by_token;
 	uint64_t next_token;
 };

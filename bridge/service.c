@@ -26,6 +26,7 @@
 #define CHECKPOINT_EVERY_MS 10000
 #define FLUSH_EVERY_MS 300000
 #define SHUTDOWN_WAIT_MS 3000
+#define SHUTDOWN_FLUSH_MS 3000
 
 void service_wake(struct service *s)
 {
@@ -323,10 +324,13 @@ static void apply_tick(struct service *s, struct sb_now now)
 	if (s->actions.n)
 		service_apply(s, NULL, NULL, NULL, 0);
 	if (now.mono_ms >= s->next_flush_mono) {
-		engine_flush_liveness(s->engine, &s->actions);
+		/* A slice a second: a pass over a million seals takes about FLUSH_EVERY_MS
+		 * and no slice holds the lock for long. */
+		size_t slots = engine_device_count(s->engine) * 2 / (FLUSH_EVERY_MS / 1000) + 256;
+		engine_flush_liveness(s->engine, slots, &s->actions);
 		if (s->actions.n)
 			service_apply(s, NULL, NULL, NULL, 0);
-		s->next_flush_mono = now.mono_ms + FLUSH_EVERY_MS;
+		s->next_flush_mono = now.mono_ms + 1000;
 	}
 	if (now.mono_ms >= s->next_checkpoint_mono) {
 		store_checkpoint(s->store);
@@ -378,9 +382,14 @@ static void shutdown_clean(struct service *s)
 {
 	struct sb_now now = clock_now();
 	pthread_mutex_lock(&s->mu);
-	engine_flush_liveness(s->engine, &s->actions);
-	if (s->actions.n)
-		service_apply(s, NULL, NULL, NULL, 0);
+	/* Last-seen times, for at most a few seconds: what is left only makes
+	 * last_seen older after the restart; silence is re-counted from then anyway. */
+	int64_t flush_until = now.mono_ms + SHUTDOWN_FLUSH_MS;
+	for (int done = 0; !done && clock_now().mono_ms < flush_until;) {
+		done = engine_flush_liveness(s->engine, 20000, &s->actions);
+		if (s->actions.n)
+			service_apply(s, NULL, NULL, NULL, 0);
+	}
 	/* A clean DISCONNECT suppresses the will, so say offline ourselves. */
 	if (s->conn == CONN_READY) {
 		publish_status(s, "offline", now);
@@ -411,7 +420,7 @@ int service_run(struct service *s, const char *cfg_path, volatile sig_atomic_t *
 	struct sb_now now = clock_now();
 	s->backoff_ms = RECONNECT_MIN_MS;
 	s->next_checkpoint_mono = now.mono_ms + CHECKPOINT_EVERY_MS;
-	s->next_flush_mono = now.mono_ms + FLUSH_EVERY_MS;
+	s->next_flush_mono = now.mono_ms + 1000;
 	start_connect(s, now);
 #ifdef SB_HAVE_SYSTEMD
 	uint64_t wd_usec = 0;
