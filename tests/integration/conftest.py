@@ -556,8 +556,9 @@ class Daemon:
             if self.proc.poll() is not None:
                 return "daemon exited with %s; log:\n%s" % (self.proc.returncode, tail(self.log))
             return None
+        status = "%s/bridge/status" % self.settings.get("topic_root", ROOT)
         self.online = self.mqtt.wait_for(
-            lambda m: m.topic == ROOT + "/bridge/status" and m.get("state") == "online",
+            lambda m: m.topic == status and m.get("state") == "online",
             timeout, since, what="status online", abort=died)
         return self
 
