@@ -23,7 +23,7 @@
 #define RECONNECT_MAX_MS 30000
 #define CONNECT_WATCHDOG_MS 60000
 #define REFUSED_RETRY_MS 5000
-#define CHECKPOINT_EVERY_MS 10000
+#define CHECKPOINT_EVERY_MS 2000
 #define FLUSH_EVERY_MS 300000
 #define SHUTDOWN_WAIT_MS 3000
 #define SHUTDOWN_FLUSH_MS 3000
@@ -332,10 +332,6 @@ static void apply_tick(struct service *s, struct sb_now now)
 			service_apply(s, NULL, NULL, NULL, 0);
 		s->next_flush_mono = now.mono_ms + 1000;
 	}
-	if (now.mono_ms >= s->next_checkpoint_mono) {
-		store_checkpoint(s->store);
-		s->next_checkpoint_mono = now.mono_ms + CHECKPOINT_EVERY_MS;
-	}
 }
 
 static int64_t next_wake(struct service *s, struct sb_now now)
@@ -346,8 +342,6 @@ static int64_t next_wake(struct service *s, struct sb_now now)
 		next = r;
 	if (s->conn == CONN_DOWN && s->reconnect_mono < next)
 		next = s->reconnect_mono;
-	if (s->next_checkpoint_mono < next)
-		next = s->next_checkpoint_mono;
 	if (s->store_fault && s->next_store_retry_mono < next)
 		next = s->next_store_retry_mono;
 	/* Wall-clock deadlines (quarantine end) are re-read at least this often. */
@@ -419,7 +413,6 @@ int service_run(struct service *s, const char *cfg_path, volatile sig_atomic_t *
 {
 	struct sb_now now = clock_now();
 	s->backoff_ms = RECONNECT_MIN_MS;
-	s->next_checkpoint_mono = now.mono_ms + CHECKPOINT_EVERY_MS;
 	s->next_flush_mono = now.mono_ms + 1000;
 	start_connect(s, now);
 #ifdef SB_HAVE_SYSTEMD
@@ -507,6 +500,10 @@ int service_new(const struct config *cfg, struct service **out)
 		log_error("store %s: %s", cfg->store.path, err);
 		goto fail;
 	}
+	if (store_ckpt_start(cfg->store.path, CHECKPOINT_EVERY_MS, &s->ckpt, err) < 0) {
+		log_error("store %s: %s", cfg->store.path, err);
+		goto fail;
+	}
 	struct engine_settings es;
 	service_engine_settings(cfg, &es);
 	s->engine = engine_new(&es, store_instance(s->store));
@@ -571,6 +568,7 @@ void service_free(struct service *s)
 		return;
 	transport_free(s->transport);
 	engine_free(s->engine);
+	store_ckpt_stop(s->ckpt);
 	store_close(s->store);
 	outq_free(&s->outq);
 	actions_free(&s->actions);

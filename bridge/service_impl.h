@@ -10,6 +10,7 @@
 #include "outq.h"
 #include "service.h"
 #include "store.h"
+#include "store_ckpt.h"
 #include "transport.h"
 #include "vendor.h"
 
@@ -28,6 +29,7 @@ struct service {
 	pthread_mutex_t mu; /* engine, store, outq, actions */
 	struct engine *engine;
 	struct store *store;
+	struct store_ckpt *ckpt;
 	struct outq outq;
 	struct actions actions;
 	struct transport *transport;
@@ -54,7 +56,7 @@ struct service {
 	size_t nbatch, capbatch;
 	int64_t *done_ids;
 	size_t ndone, capdone;
-	int64_t next_checkpoint_mono, next_flush_mono, last_refusal_log_mono;
+	int64_t next_flush_mono, last_refusal_log_mono;
 	int store_fault;
 	char topic_prefix_dev[CONFIG_STR_MAX + 8], topic_prefix_cmd[CONFIG_STR_MAX + 8];
 };
