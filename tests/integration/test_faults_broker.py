@@ -1,11 +1,12 @@
 """Broker faults: killed, its connection cut, frozen. What the daemon had to
 send must arrive once the broker is back (possibly twice, never missing)."""
+import json
 import time
 
 import pytest
 
 from conftest import ROOT, iso_in, is_alert, is_cleared_state, is_state, parse_iso
-from faultkit import (LOST_RE, broker_back, cut, db_alerts, expected_event_ids, fit, is_status, log_mark,
+from faultkit import (LOST_RE, Publisher, broker_back, cut, db_alerts, expected_event_ids, fit, is_status, log_mark,
                       raised_ids_by_alert, seen_event_ids, ss_can_cut, wait_log, wait_until)
 
 S = ROOT + "/alert/street/st-1"
@@ -97,6 +98,25 @@ def test_connection_cut_with_ss_reconnects_and_keeps_serving(daemon, mqtt, broke
     mqtt.wait_for(is_status("online"), 40, mark, what="status online after the second cut")
     r = mqtt.cmd("permit", {"household_id": "hh-1", "until": iso_in(60)})
     assert r["ok"] is True, r
+    # a cut while the daemon is publishing: a lost link is not a broker refusal
+    mark = mqtt.mark()
+    mqtt.ok("resolve", {"alert_id": mqtt.messages(is_alert(state="raised"))[0].json["alert_id"], "by": "o-1"})
+    pub = Publisher(broker)
+    try:
+        for i in range(30):
+            pub.publish(ROOT + "/cmd/admit", json.dumps({
+                "household_id": "hh-b%d" % i, "community_id": "c-1", "street_id": "st-1", "district_id": "d-1",
+                "end": iso_in(3600)}))
+        mqtt.wait_for(is_state("hh-b0"), 10, mark, what="the first state of the burst")
+        why = cut(d, broker.port)  # states of the burst are in flight
+        assert why is None, why
+    finally:
+        pub.close()
+    mqtt.wait_for(is_status("online"), 40, mark, what="status online after the third cut")
+    for i in range(30):
+        mqtt.wait_for(is_state("hh-b%d" % i), 20, mark, what="state of hh-b%d" % i)
+    wrong = [m for m in mqtt.messages(is_status("online"), mark) if "refused" in (m.get("error") or "")]
+    assert not wrong, "a cut connection reported as a broker refusal: %r" % wrong
 
 
 def test_broker_hang_longer_than_keepalive_loses_nothing(daemon, mqtt, broker):
