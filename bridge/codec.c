@@ -929,7 +929,11 @@ char *codec_encode_status(const char *state, const char *version, int64_t at_ms,
 		return NULL;
 	add_str(o, "state", state, &ok);
 	add_str(o, "version", version, &ok);
-	add_time(o, "at", at_ms, &ok);
+	/* The will is made at start-up and sent whenever the broker loses us: no honest time. */
+	if (at_ms > 0)
+		add_time(o, "at", at_ms, &ok);
+	else
+		add_null(o, "at", &ok);
 	if (error)
 		add_str(o, "error", error, &ok);
 	return finish(o, ok);

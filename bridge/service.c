@@ -27,6 +27,8 @@
 #define FLUSH_EVERY_MS 300000
 #define SHUTDOWN_WAIT_MS 3000
 #define SHUTDOWN_FLUSH_MS 3000
+#define DONE_BATCH 512
+#define DONE_DELAY_MS 200
 
 void service_wake(struct service *s)
 {
@@ -118,7 +120,7 @@ static int collect_one(void *arg, struct outmsg *m)
 static void collect(struct service *s, struct sb_now now)
 {
 	s->nbatch = 0;
-	outq_pump(&s->outq, (size_t)s->cfg.mqtt.max_inflight, now.mono_ms, collect_one, s);
+	outq_pump(&s->outq, s->inflight_cap, now.mono_ms, collect_one, s);
 }
 
 /* Without s->mu: only the main loop removes messages from the queue, so the
@@ -203,7 +205,17 @@ static void handle_results(struct service *s, struct sb_now now)
 			outq_remove(&s->outq, m);
 			continue;
 		}
-		/* Refused (ACL, quota) or failed: keep it, retry, and say so where operators look. */
+		if (rs[i].reason < 0x80 || rs[i].reason > 0xff) {
+			/* Not the broker's answer: the link went before a PUBACK. It goes
+			 * again, in order, as soon as we are back online. */
+			log_debug("%s not confirmed (%s); sending again after reconnect", m->topic, rs[i].why);
+			if (m->is_volatile)
+				outq_remove(&s->outq, m);
+			else
+				outq_unsend(&s->outq, m);
+			continue;
+		}
+		/* Refused (ACL, quota): keep it, retry, and say so where operators look. */
 		if (now.mono_ms - s->last_refusal_log_mono > 5000 || m->refusals == 0) {
 			log_error("broker refused %s (reason 0x%02x %s); retrying", m->topic, (unsigned)rs[i].reason,
 				  rs[i].why);
@@ -218,7 +230,15 @@ static void handle_results(struct service *s, struct sb_now now)
 			outq_retry(&s->outq, m, now.mono_ms + REFUSED_RETRY_MS);
 	}
 	free(rs);
-	flush_done(s);
+	/* Deleting confirmed rows is one transaction per batch, not per PUBACK: it
+	 * holds the lock that message processing needs. A row deleted late is at
+	 * worst sent once more after a crash. */
+	if (s->ndone && !s->done_since_mono)
+		s->done_since_mono = now.mono_ms;
+	if (s->ndone >= DONE_BATCH || (s->ndone && now.mono_ms - s->done_since_mono >= DONE_DELAY_MS)) {
+		flush_done(s);
+		s->done_since_mono = s->ndone ? now.mono_ms : 0;
+	}
 }
 
 static void went_down(struct service *s, const char *cause, struct sb_now now);
@@ -290,7 +310,9 @@ static void handle_connection(struct service *s, struct sb_now now)
 			went_down(s, "subscription refused", now);
 			transport_disconnect(s->transport, 1000);
 		} else {
+			int rm = transport_receive_maximum(s->transport);
 			pthread_mutex_lock(&s->mu);
+			s->inflight_cap = (size_t)(rm < s->cfg.mqtt.max_inflight ? rm : s->cfg.mqtt.max_inflight);
 			s->conn = CONN_READY;
 			s->backoff_ms = RECONNECT_MIN_MS;
 			engine_set_connected(s->engine, 1, now);
@@ -342,6 +364,8 @@ static int64_t next_wake(struct service *s, struct sb_now now)
 		next = r;
 	if (s->conn == CONN_DOWN && s->reconnect_mono < next)
 		next = s->reconnect_mono;
+	if (s->ndone && s->done_since_mono + DONE_DELAY_MS < next)
+		next = s->done_since_mono + DONE_DELAY_MS;
 	if (s->store_fault && s->next_store_retry_mono < next)
 		next = s->next_store_retry_mono;
 	/* Wall-clock deadlines (quarantine end) are re-read at least this often. */

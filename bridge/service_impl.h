@@ -52,10 +52,12 @@ struct service {
 	int status_ever_sent;
 	struct actions unsaved; /* saves that failed (disk full): retried in order, before anything newer */
 	int64_t next_store_retry_mono;
+	size_t inflight_cap; /* min(max_inflight, the broker's Receive Maximum) */
 	struct outmsg **batch; /* collected under mu, sent without it */
 	size_t nbatch, capbatch;
 	int64_t *done_ids;
 	size_t ndone, capdone;
+	int64_t done_since_mono; /* oldest confirmed row not yet deleted */
 	int64_t next_flush_mono, last_refusal_log_mono;
 	int store_fault;
 	char topic_prefix_dev[CONFIG_STR_MAX + 8], topic_prefix_cmd[CONFIG_STR_MAX + 8];

@@ -51,6 +51,7 @@ struct transport {
 	unsigned disc_gen, disc_done;
 	int disc_rc;
 	int server_reason; /* reason code of a broker DISCONNECT, 0 if none */
+	int receive_max;   /* the broker's Receive Maximum from the last CONNACK */
 };
 
 static char *dup_opt(const char *s)
@@ -233,8 +234,15 @@ static void on_connect_ok(void *ctx, MQTTAsync_successData5 *r)
 {
 	struct transport *t = ctx;
 
-	log_info("transport: connected to %s (session %s)", t->uri,
-		 r && r->alt.connect.sessionPresent ? "resumed" : "new");
+	/* Sending more QoS 1 messages than the broker's Receive Maximum leaves the
+	 * rest waiting inside Paho; with Mosquitto's default (20) they were seen to
+	 * stall there for good. The caller keeps its window within this. */
+	int rm = r ? MQTTProperties_getNumericValue(&r->properties, MQTTPROPERTY_CODE_RECEIVE_MAXIMUM) : -1;
+	pthread_mutex_lock(&t->mu);
+	t->receive_max = rm > 0 && rm <= 65535 ? rm : 65535;
+	pthread_mutex_unlock(&t->mu);
+	log_info("transport: connected to %s (session %s, receive maximum %d)", t->uri,
+		 r && r->alt.connect.sessionPresent ? "resumed" : "new", rm > 0 ? rm : 65535);
 	report_connected(t);
 }
 
@@ -762,6 +770,14 @@ int transport_disconnect(struct transport *t, int timeout_ms)
 	if (rc < 0)
 		log_warn("transport: disconnect did not complete cleanly: code %d", rc);
 	return rc;
+}
+
+int transport_receive_maximum(struct transport *t)
+{
+	pthread_mutex_lock(&t->mu);
+	int rm = t->receive_max > 0 ? t->receive_max : 65535;
+	pthread_mutex_unlock(&t->mu);
+	return rm;
 }
 
 int transport_is_connected(struct transport *t)

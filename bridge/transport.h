@@ -54,5 +54,7 @@ int transport_publish(struct transport *t, const char *topic, const void *payloa
  * the will, so the caller publishes its own offline status first. */
 int transport_disconnect(struct transport *t, int timeout_ms);
 int transport_is_connected(struct transport *t);
+/* The broker's Receive Maximum (QoS 1 publishes it accepts in flight) from the last connect. */
+int transport_receive_maximum(struct transport *t);
 
 #endif
