@@ -60,10 +60,33 @@ if [ -f tests/schema/validate.mjs ] && [ -d tests/schema/node_modules ]; then
 	timeout -k 10 120 node tests/schema/validate.mjs --examples || status=1
 fi
 
-step "integration tests"
+# The integration tests run once, against the ASan/UBSan build of the daemon:
+# every scenario is then also a sanitizer check (a leak or error at exit fails
+# the test). The valgrind leak test needs the plain build.
+SAN=${SAN_BUILD_DIR:-$REPO/build-asan}
+CC_SAN=$(command -v clang || command -v gcc)
+step "build (ASan + UBSan, $(basename "$CC_SAN")) in $(basename "$SAN")/"
+timeout 600 cmake -S "$REPO" -B "$SAN" -DCMAKE_C_COMPILER="$CC_SAN" -DSB_SANITIZE=ON -DSB_WERROR=ON \
+	-DSB_BENCH=OFF >/dev/null
+timeout 1200 cmake --build "$SAN" -j"$(nproc)"
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+step "unit tests (sanitized)"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1 \
+	timeout -k 10 900 ctest --test-dir "$SAN" --output-on-failure || status=1
+
+step "integration tests (sanitized daemon; valgrind leak check on the plain one)"
 # timeout runs pytest in its own process group and kills the whole group
 # (brokers, daemons) if it hangs.
-SEALBRIDGE_BIN="$BUILD/sealbridge" timeout -k 10 900 "$PYTHON" -m pytest -q tests/integration || status=1
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=1:detect_stack_use_after_return=1 \
+	SEALBRIDGE_BIN="$SAN/sealbridge" SEALBRIDGE_PLAIN_BIN="$BUILD/sealbridge" \
+	timeout -k 10 1500 "$PYTHON" -m pytest -q tests/integration || status=1
+
+step "fuzzing (a short bounded run of each harness)"
+timeout -k 10 600 bash scripts/fuzz.sh 10 || status=1
+
+step "benchmark smoke run (numbers are not checked here)"
+BUILD_DIR="$BUILD" timeout -k 10 300 bash scripts/bench.sh --quick || status=1
 
 if [ $status -ne 0 ]; then
 	step "FAILED"

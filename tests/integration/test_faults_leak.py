@@ -1,6 +1,8 @@
 """Leak check: the daemon under valgrind through 50 reconnects, then SIGTERM.
 Deselect with -m "not slow"."""
+import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +20,9 @@ def test_no_leak_across_50_reconnects(daemon, mqtt, broker, monkeypatch):
     if not shutil.which("valgrind"):
         pytest.skip("valgrind is not installed")
     monkeypatch.setattr(conftest, "WRAP", VALGRIND)
+    # valgrind cannot run a sanitized build: the test command names the plain one
+    if os.environ.get("SEALBRIDGE_PLAIN_BIN"):
+        monkeypatch.setattr(conftest, "SEALBRIDGE_BIN", Path(os.environ["SEALBRIDGE_PLAIN_BIN"]))
     d = daemon(start=False)
     d.start(timeout=90)
     mqtt.admit("hh-1")
