@@ -50,14 +50,16 @@ step "build"
 timeout 600 cmake -S "$REPO" -B "$BUILD" -DSB_WERROR=ON
 timeout 1200 cmake --build "$BUILD" -j"$(nproc)"
 
-status=0
+status=0 passed=0 failed=0
+pass_step() { passed=$((passed + 1)); }
+fail_step() { failed=$((failed + 1)); status=1; }
 
 step "unit tests"
-timeout -k 10 900 ctest --test-dir "$BUILD" --output-on-failure || status=1
+timeout -k 10 900 ctest --test-dir "$BUILD" --output-on-failure && pass_step || fail_step
 
 if [ -f tests/schema/validate.mjs ] && [ -d tests/schema/node_modules ]; then
 	step "schema examples"
-	timeout -k 10 120 node tests/schema/validate.mjs --examples || status=1
+	timeout -k 10 120 node tests/schema/validate.mjs --examples && pass_step || fail_step
 fi
 
 # The integration tests run once, against the ASan/UBSan build of the daemon:
@@ -73,24 +75,26 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 step "unit tests (sanitized)"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1 \
-	timeout -k 10 900 ctest --test-dir "$SAN" --output-on-failure || status=1
+	timeout -k 10 900 ctest --test-dir "$SAN" --output-on-failure && pass_step || fail_step
 
 step "integration tests (sanitized daemon; valgrind leak check on the plain one)"
 # timeout runs pytest in its own process group and kills the whole group
 # (brokers, daemons) if it hangs.
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=1:detect_stack_use_after_return=1 \
 	SEALBRIDGE_BIN="$SAN/sealbridge" SEALBRIDGE_PLAIN_BIN="$BUILD/sealbridge" \
-	timeout -k 10 1500 "$PYTHON" -m pytest -q tests/integration || status=1
+	timeout -k 10 1500 "$PYTHON" -m pytest -q tests/integration && pass_step || fail_step
 
 step "fuzzing (a short bounded run of each harness)"
-timeout -k 10 600 bash scripts/fuzz.sh 10 || status=1
+timeout -k 10 600 bash scripts/fuzz.sh 10 && pass_step || fail_step
 
 step "benchmark smoke run (numbers are not checked here)"
-BUILD_DIR="$BUILD" timeout -k 10 300 bash scripts/bench.sh --quick || status=1
+BUILD_DIR="$BUILD" timeout -k 10 300 bash scripts/bench.sh --quick && pass_step || fail_step
 
 if [ $status -ne 0 ]; then
 	step "FAILED"
 else
 	step "all tests passed"
 fi
+# The last line, one a CI reader can count: each check above (a test suite, a fuzz or bench run) is one.
+printf 'checks: %d passed, %d failed\n' "$passed" "$failed"
 exit $status
