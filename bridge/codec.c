@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "json_util.h"
+
 /* JSON numbers are doubles: beyond 2^53 integers are no longer exact. */
 #define MAX_SAFE_INT 9007199254740991.0
 /* 9999-12-31T23:59:59Z, the last second RFC 3339 can write. */
@@ -169,31 +171,17 @@ static cJSON *parse_object(const char *buf, size_t len, size_t limit, char *err)
 	return root;
 }
 
-/* cJSON's lookup returns the first of duplicate keys; a later one could mean
- * something else to another reader, so duplicates are refused outright. */
 static int check_duplicates(const cJSON *obj, char *err)
 {
-	for (const cJSON *a = obj->child; a; a = a->next) {
-		for (const cJSON *b = a->next; b; b = b->next) {
-			if (a->string && b->string && strcmp(a->string, b->string) == 0) {
-				char q[48];
-				quote_input(a->string, q);
-				seterr(err, "duplicate key '%s'", q);
-				return -1;
-			}
-		}
-	}
-	return 0;
+	const char *dup = json_duplicate_key(obj);
+	if (!dup)
+		return 0;
+	char q[48];
+	quote_input(dup, q);
+	seterr(err, "duplicate key '%s'", q);
+	return -1;
 }
 
-/* Exact (case-sensitive) lookup; NULL when absent. */
-static const cJSON *member(const cJSON *obj, const char *name)
-{
-	for (const cJSON *v = obj->child; v; v = v->next)
-		if (v->string && strcmp(v->string, name) == 0)
-			return v;
-	return NULL;
-}
 
 static int count_key(const cJSON *obj, const char *name)
 {
@@ -327,7 +315,7 @@ int codec_decode_report(const char *buf, size_t len, struct report *out, char er
 	int64_t n;
 	if (check_duplicates(root, err) < 0)
 		goto done;
-	if ((v = member(root, "door"))) {
+	if ((v = json_member(root, "door"))) {
 		const char *s = cJSON_IsString(v) ? v->valuestring : NULL;
 		if (s && strcmp(s, "open") == 0) {
 			out->door = SB_DOOR_OPEN;
@@ -342,13 +330,13 @@ int codec_decode_report(const char *buf, size_t len, struct report *out, char er
 		}
 		out->has_door = 1;
 	}
-	if ((v = member(root, "battery"))) {
+	if ((v = json_member(root, "battery"))) {
 		if (get_int(v, "battery", 0, 100, &n, err) < 0)
 			goto done;
 		out->battery = (int)n;
 		out->has_battery = 1;
 	}
-	if ((v = member(root, "tamper"))) {
+	if ((v = json_member(root, "tamper"))) {
 		if (!cJSON_IsBool(v)) {
 			seterr(err, "field 'tamper': expected true or false (got %s)", type_name(v));
 			goto done;
@@ -356,12 +344,12 @@ int codec_decode_report(const char *buf, size_t len, struct report *out, char er
 		out->tamper = cJSON_IsTrue(v) ? 1 : 0;
 		out->has_tamper = 1;
 	}
-	if ((v = member(root, "seq"))) {
+	if ((v = json_member(root, "seq"))) {
 		if (get_int(v, "seq", 0, MAX_SAFE_INT, &out->seq, err) < 0)
 			goto done;
 		out->has_seq = 1;
 	}
-	if ((v = member(root, "ts"))) {
+	if ((v = json_member(root, "ts"))) {
 		if (get_int(v, "ts", 0, MAX_SAFE_INT, &out->ts, err) < 0)
 			goto done;
 		out->has_ts = 1;
@@ -493,7 +481,7 @@ static int decode_reply_fields(const cJSON *root, struct command *c, char *err)
 	int rc = 0;
 	char e2[CODEC_ERR_MAX];
 	const cJSON *v;
-	if ((v = member(root, "request_id"))) {
+	if ((v = json_member(root, "request_id"))) {
 		if (count_key(root, "request_id") > 1) {
 			seterr(err, "duplicate key 'request_id'");
 			rc = -1;
@@ -502,7 +490,7 @@ static int decode_reply_fields(const cJSON *root, struct command *c, char *err)
 			rc = -1;
 		}
 	}
-	if ((v = member(root, "reply_to"))) {
+	if ((v = json_member(root, "reply_to"))) {
 		if (count_key(root, "reply_to") > 1) {
 			seterr(e2, "duplicate key 'reply_to'");
 		} else if (get_topic(v, "reply_to", c->reply_to, e2) == 0) {
@@ -537,7 +525,7 @@ int codec_decode_command(enum sb_op op, const char *buf, size_t len, struct comm
 	if (check_duplicates(root, err) < 0)
 		goto done;
 	for (const struct field_use *u = op_fields[op]; u->f != F_NONE; u++) {
-		const cJSON *v = member(root, field_names[u->f]);
+		const cJSON *v = json_member(root, field_names[u->f]);
 		if (!v) {
 			if (u->required) {
 				seterr(err, "missing field '%s'", field_names[u->f]);

@@ -22,6 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_util.h"
+
 #define NOT_MINE (-2)
 #define PERCENT_TEXT_MAX 24
 
@@ -215,28 +217,22 @@ static cJSON *parse_object(const char *p, size_t len, char *err)
 	return root;
 }
 
-/* cJSON finds the first of duplicate keys; a reader that takes the last would
- * see another door state, so duplicates are refused. */
 static int no_duplicates(const cJSON *obj, char *err)
 {
-	for (const cJSON *a = obj->child; a; a = a->next)
-		for (const cJSON *b = a->next; b; b = b->next)
-			if (a->string && b->string && strcmp(a->string, b->string) == 0) {
-				char q[48];
-				quote(a->string, strlen(a->string), q);
-				seterr(err, "duplicate key '%s'", q);
-				return -1;
-			}
-	return 0;
+	const char *dup = json_duplicate_key(obj);
+	if (!dup)
+		return 0;
+	char q[48];
+	quote(dup, strlen(dup), q);
+	seterr(err, "duplicate key '%s'", q);
+	return -1;
 }
 
 /* Exact lookup; JSON null counts as absent (Z2M publishes null for unknown values). */
 static const cJSON *field(const cJSON *obj, const char *name)
 {
-	for (const cJSON *v = obj->child; v; v = v->next)
-		if (v->string && strcmp(v->string, name) == 0)
-			return cJSON_IsNull(v) ? NULL : v;
-	return NULL;
+	const cJSON *v = json_member(obj, name);
+	return v && !cJSON_IsNull(v) ? v : NULL;
 }
 
 static int json_percent(const cJSON *v, const char *name, int *out, char *err)
