@@ -516,8 +516,13 @@ static void flush_one(const char *k, void *v, void *arg)
 {
 	(void)k;
 	struct device *d = v;
-	if (d->last_seen_ms != d->saved_seen_ms)
-		engine_touch_device(arg, d);
+	if (d->last_seen_ms == d->saved_seen_ms)
+		return;
+	struct action *x = engine_emit(arg, ACT_SAVE_SEEN);
+	if (!x)
+		return;
+	x->u.device = d;
+	d->saved_seen_ms = d->last_seen_ms;
 }
 
 int engine_flush_liveness(struct engine *e, size_t slots, struct actions *out)

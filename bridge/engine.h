@@ -18,6 +18,7 @@ struct engine_settings {
 enum action_kind {
 	ACT_SAVE_HOUSEHOLD,  /* u.household: persist roster row and its permits */
 	ACT_SAVE_DEVICE,     /* u.device: persist device row */
+	ACT_SAVE_SEEN,       /* u.device: persist only its last_seen (cheap) */
 	ACT_SAVE_ALERT,      /* u.alert: persist alert row (a copy) */
 	ACT_SAVE_COUNTER,    /* u.counter: next alert number */
 	ACT_PUB_ALERT,       /* u.alert_msg: one alert message to one level */

@@ -24,7 +24,6 @@
 #define CONNECT_WATCHDOG_MS 60000
 #define REFUSED_RETRY_MS 5000
 #define CHECKPOINT_EVERY_MS 2000
-#define FLUSH_EVERY_MS 300000
 #define SHUTDOWN_WAIT_MS 3000
 #define SHUTDOWN_FLUSH_MS 3000
 #define DONE_BATCH 512
@@ -345,15 +344,6 @@ static void apply_tick(struct service *s, struct sb_now now)
 	engine_tick(s->engine, now, &s->actions);
 	if (s->actions.n)
 		service_apply(s, NULL, NULL, NULL, 0);
-	if (now.mono_ms >= s->next_flush_mono) {
-		/* A slice a second: a pass over a million seals takes about FLUSH_EVERY_MS
-		 * and no slice holds the lock for long. */
-		size_t slots = engine_device_count(s->engine) * 2 / (FLUSH_EVERY_MS / 1000) + 256;
-		engine_flush_liveness(s->engine, slots, &s->actions);
-		if (s->actions.n)
-			service_apply(s, NULL, NULL, NULL, 0);
-		s->next_flush_mono = now.mono_ms + 1000;
-	}
 }
 
 static int64_t next_wake(struct service *s, struct sb_now now)
@@ -400,8 +390,11 @@ static void shutdown_clean(struct service *s)
 {
 	struct sb_now now = clock_now();
 	pthread_mutex_lock(&s->mu);
-	/* Last-seen times, for at most a few seconds: what is left only makes
-	 * last_seen older after the restart; silence is re-counted from then anyway. */
+	/* Heartbeats are not committed one by one (nor in the background: at a
+	 * million seals that held the lock for long and cost CPU when idle). Their
+	 * last_seen is written here, for at most a few seconds; what is left, or
+	 * lost in a crash, only makes last_seen older after the restart, and
+	 * silence is counted afresh from then anyway. */
 	int64_t flush_until = now.mono_ms + SHUTDOWN_FLUSH_MS;
 	for (int done = 0; !done && clock_now().mono_ms < flush_until;) {
 		done = engine_flush_liveness(s->engine, 20000, &s->actions);
@@ -437,7 +430,6 @@ int service_run(struct service *s, const char *cfg_path, volatile sig_atomic_t *
 {
 	struct sb_now now = clock_now();
 	s->backoff_ms = RECONNECT_MIN_MS;
-	s->next_flush_mono = now.mono_ms + 1000;
 	start_connect(s, now);
 #ifdef SB_HAVE_SYSTEMD
 	uint64_t wd_usec = 0;

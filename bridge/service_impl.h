@@ -58,7 +58,7 @@ struct service {
 	int64_t *done_ids;
 	size_t ndone, capdone;
 	int64_t done_since_mono; /* oldest confirmed row not yet deleted */
-	int64_t next_flush_mono, last_refusal_log_mono;
+	int64_t last_refusal_log_mono;
 	int store_fault;
 	char topic_prefix_dev[CONFIG_STR_MAX + 8], topic_prefix_cmd[CONFIG_STR_MAX + 8];
 };

@@ -15,7 +15,7 @@
 
 enum stmt_id {
 	ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_SAVEPOINT, ST_RELEASE, ST_ROLLBACK_TO,
-	ST_HOUSEHOLD_SAVE, ST_PERMITS_DELETE, ST_PERMIT_INSERT, ST_DEVICE_SAVE, ST_ALERT_SAVE,
+	ST_HOUSEHOLD_SAVE, ST_PERMITS_DELETE, ST_PERMIT_INSERT, ST_DEVICE_SAVE, ST_DEVICE_SEEN, ST_ALERT_SAVE,
 	ST_META_SET, ST_META_GET, ST_AUDIT_INSERT,
 	ST_OUTBOX_ADD, ST_OUTBOX_DELETE, ST_OUTBOX_EACH,
 	ST_HOUSEHOLDS_LOAD, ST_PERMITS_LOAD, ST_DEVICES_LOAD, ST_ALERTS_LOAD,
@@ -41,6 +41,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 		" unfitted_since_ms = excluded.unfitted_since_ms, changed_ms = excluded.changed_ms",
 	[ST_PERMITS_DELETE] = "DELETE FROM permits WHERE household_id = ?1",
 	[ST_PERMIT_INSERT] = "INSERT INTO permits(household_id, from_ms, until_ms, reason) VALUES(?1, ?2, ?3, ?4)",
+	[ST_DEVICE_SEEN] = "UPDATE devices SET last_seen_ms = ?2 WHERE id = ?1",
 	[ST_DEVICE_SAVE] =
 		"INSERT INTO devices(id, household_id, silence_after_ms, fitted_ms, door, battery, tamper,"
 		" seq, last_seen_ms, heard, silent) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
@@ -320,6 +321,12 @@ int store_apply(struct store *s, const struct action *a)
 		return save_household(s, a->u.household);
 	case ACT_SAVE_DEVICE:
 		return save_device(s, a->u.device);
+	case ACT_SAVE_SEEN: {
+		struct bind b = { s->st[ST_DEVICE_SEEN], SQLITE_OK };
+		bind_text(&b, 1, a->u.device->id);
+		bind_i64(&b, 2, a->u.device->last_seen_ms);
+		return run(s, &b, ST_DEVICE_SEEN, "save last_seen of %s", a->u.device->id);
+	}
 	case ACT_SAVE_ALERT:
 		return save_alert(s, &a->u.alert);
 	case ACT_SAVE_COUNTER:
