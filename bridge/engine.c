@@ -491,7 +491,7 @@ static void rearm_wall(const char *k, void *v, void *arg)
 	timer_arm_household(a[0], v, *(struct sb_now *)a[1]);
 }
 
-void engine_tick(struct engine *e, struct sb_now now, struct actions *out)
+int engine_tick_some(struct engine *e, struct sb_now now, size_t max, struct actions *out)
 {
 	engine_begin(e, out);
 	/* The wall clock was stepped (NTP, date -s): quarantine ends and other
@@ -503,13 +503,24 @@ void engine_tick(struct engine *e, struct sb_now now, struct actions *out)
 		e->wall_offset = off;
 	}
 	struct sb_timer *t;
-	while ((t = timerq_pop_due(&e->timers, now.mono_ms)))
+	size_t n = 0;
+	while (n < max && (t = timerq_pop_due(&e->timers, now.mono_ms))) {
 		timer_fire(e, t, now);
-	if (now.mono_ms >= e->next_stats_mono) {
+		n++;
+	}
+	const struct sb_timer *next = timerq_peek(&e->timers);
+	int more = next && next->when <= now.mono_ms;
+	if (!more && now.mono_ms >= e->next_stats_mono) {
 		stats_publish(e, now);
 		e->next_stats_mono = now.mono_ms + e->set.stats_interval_ms;
 	}
 	engine_end(e, now);
+	return more;
+}
+
+void engine_tick(struct engine *e, struct sb_now now, struct actions *out)
+{
+	engine_tick_some(e, now, SIZE_MAX, out);
 }
 
 static void flush_one(const char *k, void *v, void *arg)

@@ -119,6 +119,10 @@ void engine_command(struct engine *e, const struct command *c, struct sb_now now
 		    struct cmd_result *res, struct actions *out);
 /* Fire every deadline at or before now. */
 void engine_tick(struct engine *e, struct sb_now now, struct actions *out);
+/* The same, at most max deadlines; returns 1 when more are due. Lets the
+ * caller publish the first alerts of a burst (10,000 seals silent in the same
+ * second) while the rest are still being made. */
+int engine_tick_some(struct engine *e, struct sb_now now, size_t max, struct actions *out);
 /* Monotonic ms of the next deadline, or INT64_MAX. */
 int64_t engine_next_deadline(const struct engine *e);
 

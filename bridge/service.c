@@ -27,6 +27,7 @@
 #define SHUTDOWN_WAIT_MS 3000
 #define SHUTDOWN_FLUSH_MS 3000
 #define DONE_BATCH 512
+#define TICK_BATCH 256
 #define DONE_DELAY_MS 200
 
 void service_wake(struct service *s)
@@ -341,13 +342,15 @@ static void apply_tick(struct service *s, struct sb_now now)
 		service_store_retry(s);
 		s->next_store_retry_mono = now.mono_ms + 1000;
 	}
-	engine_tick(s->engine, now, &s->actions);
+	s->tick_more = engine_tick_some(s->engine, now, TICK_BATCH, &s->actions);
 	if (s->actions.n)
 		service_apply(s, NULL, NULL, NULL, 0);
 }
 
 static int64_t next_wake(struct service *s, struct sb_now now)
 {
+	if (s->tick_more)
+		return now.mono_ms; /* more deadlines due: go round at once, sending in between */
 	int64_t next = engine_next_deadline(s->engine);
 	int64_t r = outq_next_retry(&s->outq, now.mono_ms);
 	if (r < next)

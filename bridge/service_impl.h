@@ -60,6 +60,7 @@ struct service {
 	int64_t done_since_mono; /* oldest confirmed row not yet deleted */
 	int64_t last_refusal_log_mono;
 	int store_fault;
+	int tick_more; /* deadlines were left due for the next pass */
 	char topic_prefix_dev[CONFIG_STR_MAX + 8], topic_prefix_cmd[CONFIG_STR_MAX + 8];
 };
 

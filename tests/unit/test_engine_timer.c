@@ -326,6 +326,34 @@ static void test_end_follows_wall_clock_step_back(void)
 	finish();
 }
 
+/* A burst of deadlines can be taken a slice at a time, none lost or repeated. */
+static void test_tick_in_slices(void)
+{
+	start();
+	char hid[16], dev[16];
+	for (int i = 0; i < 10; i++) {
+		snprintf(hid, sizeof(hid), "h%d", i);
+		snprintf(dev, sizeof(dev), "s-%d", i);
+		fitted_closed(hid, dev);
+	}
+	advance(set.silence_after_ms);
+	size_t raised_total = 0;
+	int more, rounds = 0;
+	do {
+		actions_clear(&A);
+		more = engine_tick_some(E, now, 4, &A);
+		size_t n = count_pub(SB_ALERT_DEVICE_SILENT, SB_AST_RAISED, SB_LEVEL_COMMUNITY);
+		CHECK(n <= 4);
+		raised_total += n;
+		rounds++;
+	} while (more && rounds < 10);
+	CHECK(rounds == 3);
+	CHECK(raised_total == 10);
+	tick();
+	CHECK(count_pub(SB_ALERT_DEVICE_SILENT, -1, -1) == 0);
+	finish();
+}
+
 /* Stepped forward, the wall clock brings the end nearer: it is released when
  * the wall clock says so, not a day of monotonic time later. */
 static void test_end_follows_wall_clock_step_forward(void)
@@ -574,6 +602,7 @@ int main(void)
 	RUN(test_quarantine_end_releases);
 	RUN(test_end_follows_wall_clock_step_back);
 	RUN(test_end_follows_wall_clock_step_forward);
+	RUN(test_tick_in_slices);
 	RUN(test_readmit_low_battery_and_old_permits);
 	RUN(test_readmit_with_silent_seal);
 	RUN(test_release_command);
