@@ -77,7 +77,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 			    " seq, last_seen_ms, heard, silent FROM devices ORDER BY rowid",
 	[ST_ALERTS_LOAD] = "SELECT id, type, state, level, household_id, device_id, since_ms, raised_ms,"
 			   " count, msg_seq, due_ms, \"by\", note FROM alerts"
-			   " WHERE state NOT IN (?1, ?2) ORDER BY raised_ms, id",
+			   " ORDER BY raised_ms, id",
 };
 
 struct store {
@@ -552,16 +552,10 @@ static int load_all(struct store *s, struct engine *e)
 		ret = each_row(s, ST_PERMITS_LOAD, permit_row, e, "load permits");
 	if (ret == 0)
 		ret = each_row(s, ST_DEVICES_LOAD, device_row, e, "load devices");
-	if (ret == 0) {
-		struct bind b = { s->st[ST_ALERTS_LOAD], SQLITE_OK };
-		bind_text(&b, 1, sb_alert_state_name(SB_AST_RESOLVED));
-		bind_text(&b, 2, sb_alert_state_name(SB_AST_CLEARED));
-		if (b.rc != SQLITE_OK) {
-			stmt_done(b.st);
-			return fail(s, b.rc, "load alerts");
-		}
+	/* Closed alerts too: the engine keeps their ids, so that after a restart an
+	 * ack of one still answers alert_closed and a repeated resolve answers ok. */
+	if (ret == 0)
 		ret = each_row(s, ST_ALERTS_LOAD, alert_row, e, "load alerts");
-	}
 	if (ret == 0) {
 		int64_t next = 0;
 		struct bind b = { s->st[ST_META_GET], SQLITE_OK };

@@ -363,8 +363,30 @@ static void test_roundtrip_through_engine(void)
 	CHECK_STR(a->device_id, "");
 	CHECK_STR(a->by, "officer-9");
 	CHECK_STR(a->note, "on the way, \"quoted\"");
-	/* Closed alerts are history, not engine state. */
+	/* Closed alerts are history, not engine state; but the engine still knows
+	 * them: an ack answers alert_closed and a repeated resolve answers ok. */
 	CHECK(engine_alert(e, "x-3") == NULL);
+	{
+		struct command c;
+		struct cmd_result res;
+		struct actions none;
+		actions_init(&none);
+		memset(&c, 0, sizeof c);
+		c.op = SB_OP_ACK;
+		snprintf(c.alert_id, sizeof c.alert_id, "x-3");
+		snprintf(c.by, sizeof c.by, "w-1");
+		engine_command(e, &c, now, &res, &none);
+		CHECK(!res.ok);
+		CHECK_STR(res.error, "alert_closed");
+		c.op = SB_OP_RESOLVE;
+		engine_command(e, &c, now, &res, &none);
+		CHECK(res.ok && !res.changed);
+		c.op = SB_OP_ACK;
+		snprintf(c.alert_id, sizeof c.alert_id, "x-404");
+		engine_command(e, &c, now, &res, &none);
+		CHECK_STR(res.error, "unknown_alert");
+		actions_free(&none);
+	}
 
 	/* The counter survived: the next alert is number 42, not 1 again. */
 	struct actions out;
