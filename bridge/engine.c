@@ -111,6 +111,13 @@ void engine_begin(struct engine *e, struct actions *out)
 /* Saves first, then publications, so a consumer never sees a state the store lacks. */
 void engine_end(struct engine *e, struct sb_now now)
 {
+	if (e->counter_dirty) {
+		struct action *c = engine_emit(e, ACT_SAVE_COUNTER);
+		if (c) {
+			c->u.counter = e->next_alert_no;
+			e->counter_dirty = 0;
+		}
+	}
 	for (size_t i = 0; i < e->touched_d.n; i++) {
 		struct device *d = e->touched_d.v[i];
 		if (d->flags & DF_SAVE) {

@@ -69,9 +69,7 @@ struct alert *alert_raise(struct engine *e, struct household *h, enum sb_alert_t
 		return NULL;
 	}
 	snprintf(a->id, sizeof(a->id), "%s-%lld", e->prefix, (long long)e->next_alert_no++);
-	struct action *c = engine_emit(e, ACT_SAVE_COUNTER);
-	if (c)
-		c->u.counter = e->next_alert_no;
+	e->counter_dirty = 1; /* saved once per call, however many alerts it raised */
 	a->type = type;
 	a->level = SB_LEVEL_COMMUNITY;
 	snprintf(a->household_id, sizeof(a->household_id), "%s", h->id);

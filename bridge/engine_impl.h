@@ -30,6 +30,7 @@ struct engine {
 	struct engine_settings set;
 	char prefix[17]; /* short: alert ids must stay within SB_ID_MAX */
 	int64_t next_alert_no;
+	int counter_dirty;
 	struct hashmap households, devices, units, alerts; /* alerts: open ones, by id */
 	struct hashmap closed;   /* id (owned) -> (state + 1) of alerts closed while we ran or loaded */
 	struct timerq timers;
