@@ -34,7 +34,9 @@ step() { printf '\n== %s\n' "$*"; }
 # shellcheck source=deps.sh
 . "$REPO/scripts/deps.sh"
 
-extra=(python3 python3-pytest python3-paho-mqtt clang)
+# clang's sanitizer and fuzzer runtimes are only a Recommends of clang; valgrind, openssl,
+# iproute2 (ss) and dpkg-dev (cpack) serve the leak, TLS, fault and packaging tests.
+extra=(python3 python3-pytest python3-paho-mqtt clang libclang-rt-14-dev valgrind openssl iproute2 dpkg-dev)
 # node and npm may come from elsewhere (e.g. NodeSource); keep what works
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
 	extra+=(nodejs npm)
