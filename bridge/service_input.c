@@ -294,8 +294,8 @@ static void on_report(struct service *s, const struct transport_msg *m, const ch
 	apply_report(s, m, device_id, &r, now, 0);
 }
 
-static void answer(struct service *s, const struct transport_msg *m, const struct command *c, const char *reply,
-		   struct sb_now now)
+/* The reply goes to reply_to, else to the v5 response topic with its correlation data. */
+static void answer(struct service *s, const struct transport_msg *m, const struct command *c, const char *reply)
 {
 	const char *to = c->reply_to[0] ? c->reply_to : m->response_topic;
 	const void *corr = c->reply_to[0] ? NULL : m->corr;
@@ -303,7 +303,6 @@ static void answer(struct service *s, const struct transport_msg *m, const struc
 	if (!to && !s->actions.n)
 		return;
 	service_apply(s, to, reply, corr, corr_len);
-	(void)now;
 }
 
 static void on_command(struct service *s, const struct transport_msg *m, const char *op_name, struct sb_now now)
@@ -330,7 +329,7 @@ static void on_command(struct service *s, const struct transport_msg *m, const c
 		service_reject(s, m->topic, code, err, now.wall_ms);
 		char *reply = codec_encode_error_reply(c.request_id, op_name, code, err);
 		if (reply)
-			answer(s, m, &c, reply, now);
+			answer(s, m, &c, reply);
 		free(reply);
 		return;
 	}
@@ -341,7 +340,7 @@ static void on_command(struct service *s, const struct transport_msg *m, const c
 	else
 		log_info("%s ok%s", m->topic, res.changed ? "" : " (no change)");
 	char *reply = codec_encode_reply(&c, op, &res);
-	answer(s, m, &c, reply, now);
+	answer(s, m, &c, reply);
 	free(reply);
 }
 
