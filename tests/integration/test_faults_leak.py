@@ -11,8 +11,11 @@ from conftest import is_alert
 from faultkit import cut, is_status, log_mark, ss_can_cut, wait_log
 
 CYCLES = 50
+# paho.supp: a use-after-free inside Paho 1.3.11 itself when the link drops
+# during a publish (see the file); our own errors are still fatal.
+SUPP = str(Path(__file__).with_name("paho.supp"))
 VALGRIND = ["valgrind", "-q", "--leak-check=full", "--show-leak-kinds=definite", "--errors-for-leak-kinds=definite",
-            "--error-exitcode=9", "--num-callers=30"]
+            "--error-exitcode=9", "--num-callers=30", "--suppressions=" + SUPP]
 
 
 @pytest.mark.slow
