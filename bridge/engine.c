@@ -562,42 +562,6 @@ size_t engine_device_count(const struct engine *e)
 	return hashmap_size(&e->devices);
 }
 
-struct each_h {
-	void (*fn)(const struct household *, void *);
-	void *arg;
-};
-
-struct each_d {
-	void (*fn)(const struct device *, void *);
-	void *arg;
-};
-
-static void each_h_tramp(const char *k, void *v, void *arg)
-{
-	(void)k;
-	struct each_h *a = arg;
-	a->fn(v, a->arg);
-}
-
-static void each_d_tramp(const char *k, void *v, void *arg)
-{
-	(void)k;
-	struct each_d *a = arg;
-	a->fn(v, a->arg);
-}
-
-void engine_each_household(const struct engine *e, void (*fn)(const struct household *, void *), void *arg)
-{
-	struct each_h a = {fn, arg};
-	hashmap_each(&e->households, each_h_tramp, &a);
-}
-
-void engine_each_device(const struct engine *e, void (*fn)(const struct device *, void *), void *arg)
-{
-	struct each_d a = {fn, arg};
-	hashmap_each(&e->devices, each_d_tramp, &a);
-}
-
 const struct household *engine_household(const struct engine *e, const char *id)
 {
 	return hashmap_get(&e->households, id);

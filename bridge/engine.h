@@ -133,11 +133,8 @@ int64_t engine_next_deadline(const struct engine *e);
 int engine_flush_liveness(struct engine *e, size_t slots, struct actions *out);
 
 
-/* Iteration for state republish and shutdown flush. */
 size_t engine_household_count(const struct engine *e);
 size_t engine_device_count(const struct engine *e);
-void engine_each_household(const struct engine *e, void (*fn)(const struct household *, void *), void *arg);
-void engine_each_device(const struct engine *e, void (*fn)(const struct device *, void *), void *arg);
 const struct household *engine_household(const struct engine *e, const char *id);
 const struct device *engine_device(const struct engine *e, const char *id);
 const struct alert *engine_alert(const struct engine *e, const char *id);
