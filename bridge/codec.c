@@ -733,7 +733,8 @@ static char *finish(cJSON *o, int ok)
 
 static const char *unit_id(const struct household *h, enum sb_level l)
 {
-	return h && h->unit[l] ? h->unit[l]->id : NULL;
+	const struct unit *u = sb_household_unit(h, l);
+	return u ? u->id : NULL;
 }
 
 char *codec_encode_alert(const struct alert_msg *m)
@@ -804,9 +805,10 @@ char *codec_encode_state(const struct household *h, int64_t at_ms)
 	if (!arr)
 		ok = 0;
 	for (int t = 0; arr && t < SB_ALERT_TYPE_COUNT; t++) {
-		if (!h->open[t])
+		const struct alert *a = sb_household_alert(h, (enum sb_alert_type)t);
+		if (!a)
 			continue;
-		cJSON *id = cJSON_CreateString(h->open[t]->id);
+		cJSON *id = cJSON_CreateString(a->id);
 		if (!id || !cJSON_AddItemToArray(arr, id)) {
 			cJSON_Delete(id);
 			ok = 0;
@@ -818,7 +820,7 @@ char *codec_encode_state(const struct household *h, int64_t at_ms)
 	if (!det)
 		ok = 0;
 	for (int t = 0; det && t < SB_ALERT_TYPE_COUNT; t++) {
-		const struct alert *a = h->open[t];
+		const struct alert *a = sb_household_alert(h, (enum sb_alert_type)t);
 		if (!a)
 			continue;
 		cJSON *x = cJSON_CreateObject();

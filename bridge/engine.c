@@ -124,9 +124,9 @@ void engine_end(struct engine *e, struct sb_now now)
 			struct action *x = engine_emit(e, ACT_SAVE_DEVICE);
 			if (x)
 				x->u.device = d;
-			d->saved_seen_ms = d->last_seen_ms;
+			d->flags &= (uint8_t)~DF_SEEN;
 		}
-		d->flags &= ~(DF_SAVE | DF_TOUCHED);
+		d->flags &= (uint8_t)~(DF_SAVE | DF_TOUCHED);
 	}
 	e->touched_d.n = 0;
 	for (size_t i = 0; i < e->touched_h.n; i++) {
@@ -145,7 +145,7 @@ void engine_end(struct engine *e, struct sb_now now)
 			if (x)
 				x->u.household = h;
 		}
-		h->flags &= ~(HF_SAVE | HF_PUB | HF_TOUCHED);
+		h->flags &= (uint16_t)~(HF_SAVE | HF_PUB | HF_TOUCHED);
 	}
 	e->touched_h.n = 0;
 	alert_free_dead(e);
@@ -172,9 +172,10 @@ struct engine *engine_new(const struct engine_settings *s, const char *alert_pre
 	e->set = *s;
 	snprintf(e->prefix, sizeof(e->prefix), "%.16s", alert_prefix ? alert_prefix : "a");
 	e->next_alert_no = 1;
-	hashmap_init(&e->households);
-	hashmap_init(&e->devices);
+	objmap_init(&e->households);
+	objmap_init(&e->devices);
 	hashmap_init(&e->units);
+	hashmap_init(&e->places);
 	hashmap_init(&e->alerts);
 	hashmap_init(&e->closed);
 	timerq_init(&e->timers);
@@ -190,13 +191,15 @@ void engine_set_settings(struct engine *e, const struct engine_settings *s)
 		e->next_stats_mono = e->next_stats_mono - old + s->stats_interval_ms;
 }
 
-static void free_household(const char *k, void *v, void *arg)
+static void free_household(void *v, void *arg)
 {
-	(void)k;
 	(void)arg;
 	struct household *h = v;
-	for (int i = 0; i < SB_ALERT_TYPE_COUNT; i++)
-		free(h->open[i]);
+	while (h->alerts) {
+		struct alert *a = h->alerts;
+		h->alerts = a->next_open;
+		free(a);
+	}
 	struct permit *p = h->permits;
 	while (p) {
 		struct permit *n = p->next;
@@ -204,15 +207,8 @@ static void free_household(const char *k, void *v, void *arg)
 		free(p);
 		p = n;
 	}
-	free(h->address);
-	free(h);
-}
-
-static void free_device(const char *k, void *v, void *arg)
-{
-	(void)k;
-	(void)arg;
-	free(v);
+	if (h->flags & HF_ADDR_HEAP)
+		free(h->address);
 }
 
 static void free_key(const char *k, void *v, void *arg)
@@ -227,17 +223,18 @@ void engine_free(struct engine *e)
 	if (!e)
 		return;
 	timerq_free(&e->timers);
-	hashmap_each(&e->households, free_household, NULL);
-	hashmap_each(&e->devices, free_device, NULL);
+	objmap_each(&e->households, free_household, NULL);
 	for (size_t i = 0; i < e->unit_list.n; i++) {
 		struct unit_node *u = e->unit_list.v[i];
 		free(u->u.id - 2); /* the id lives inside its "L:id" map key */
 		free(u);
 	}
 	hashmap_each(&e->closed, free_key, NULL);
-	hashmap_free(&e->households);
-	hashmap_free(&e->devices);
+	objmap_free(&e->households);
+	objmap_free(&e->devices);
+	arena_free(&e->arena);
 	hashmap_free(&e->units);
+	hashmap_free(&e->places);
 	hashmap_free(&e->alerts);
 	hashmap_free(&e->closed);
 	free(e->touched_h.v);
@@ -274,6 +271,23 @@ struct unit *engine_unit(struct engine *e, enum sb_level level, const char *id)
 	return &u->u;
 }
 
+/* Placements are interned by their three unit ids: a household holds one pointer. */
+const struct placement *engine_place(struct engine *e, struct unit *const u[SB_LEVEL_COUNT])
+{
+	char key[SB_LEVEL_COUNT * (SB_ID_MAX + 1)];
+	snprintf(key, sizeof(key), "%s/%s/%s", u[0]->id, u[1]->id, u[2]->id); /* ids hold no '/' */
+	struct placement *p = hashmap_get(&e->places, key);
+	if (p)
+		return p;
+	size_t n = strlen(key) + 1;
+	p = arena_alloc(&e->arena, sizeof(*p) + n, _Alignof(struct placement));
+	if (!p)
+		return NULL;
+	memcpy(p->unit, u, sizeof(p->unit));
+	char *k = memcpy((char *)(p + 1), key, n);
+	return hashmap_put(&e->places, k, p) < 0 ? NULL : p;
+}
+
 static char *dup_or_null(const char *s)
 {
 	if (!s || !*s)
@@ -285,37 +299,34 @@ static char *dup_or_null(const char *s)
 	return d;
 }
 
-struct household *engine_new_household(struct engine *e, const char *id)
+/* Households and seals are never freed before the engine: they, their ids
+ * and the address a household is created with come from the arena. */
+struct household *engine_new_household(struct engine *e, const char *id, const char *address)
 {
-	/* The id lives in the same block: one allocation per household (memory at a million). */
-	size_t n = strlen(id) + 1;
-	struct household *h = calloc(1, sizeof(*h) + n);
+	size_t n = strlen(id) + 1, na = address && *address ? strlen(address) + 1 : 0;
+	struct household *h = arena_alloc(&e->arena, sizeof(*h) + n + na, _Alignof(struct household));
 	if (!h)
 		return NULL;
 	h->id = memcpy((char *)(h + 1), id, n);
-	if (hashmap_put(&e->households, h->id, h) < 0) {
-		free(h);
-		return NULL;
-	}
+	if (na)
+		h->address = memcpy(h->id + n, address, na);
+	if (objmap_add(&e->households, h) < 0)
+		return NULL; /* the arena keeps the bytes until the end; an OOM path only */
 	h->persons = -1;
-	h->start_timer.idx = h->end_timer.idx = h->unmon_timer.idx = TIMER_IDLE;
-	h->start_timer.kind = TK_START;
-	h->end_timer.kind = TK_END;
-	h->unmon_timer.kind = TK_UNMON;
+	h->timer.idx = TIMER_IDLE;
+	h->timer.kind = TK_HOUSEHOLD;
 	return h;
 }
 
 struct device *engine_new_device(struct engine *e, const char *id)
 {
 	size_t n = strlen(id) + 1;
-	struct device *d = calloc(1, sizeof(*d) + n);
+	struct device *d = arena_alloc(&e->arena, sizeof(*d) + n, _Alignof(struct device));
 	if (!d)
 		return NULL;
 	d->id = memcpy((char *)(d + 1), id, n);
-	if (hashmap_put(&e->devices, d->id, d) < 0) {
-		free(d);
+	if (objmap_add(&e->devices, d) < 0)
 		return NULL;
-	}
 	d->battery = -1;
 	d->tamper = -1;
 	d->seq = -1;
@@ -324,13 +335,28 @@ struct device *engine_new_device(struct engine *e, const char *id)
 	return d;
 }
 
+/* A changed address fits in the old one's bytes, or gets its own allocation. */
 int engine_set_address(struct household *h, const char *address)
 {
-	char *a = NULL;
-	if (address && *address && !(a = dup_or_null(address)))
+	if (!address || !*address) {
+		if (h->flags & HF_ADDR_HEAP)
+			free(h->address);
+		h->flags &= (uint16_t)~HF_ADDR_HEAP;
+		h->address = NULL;
+		return 0;
+	}
+	size_t n = strlen(address) + 1;
+	if (h->address && strlen(h->address) + 1 >= n) {
+		memmove(h->address, address, n);
+		return 0;
+	}
+	char *a = dup_or_null(address);
+	if (!a)
 		return -1;
-	free(h->address);
+	if (h->flags & HF_ADDR_HEAP)
+		free(h->address);
 	h->address = a;
+	h->flags |= HF_ADDR_HEAP;
 	return 0;
 }
 
@@ -339,7 +365,7 @@ int engine_load_household(struct engine *e, const char *id, const char *address,
 			  int64_t start_ms, int64_t end_ms, int released, int64_t released_ms,
 			  int64_t unfitted_since_ms, int64_t changed_ms)
 {
-	if (!sb_id_valid(id) || hashmap_get(&e->households, id))
+	if (!sb_id_valid(id) || objmap_get(&e->households, id))
 		return -2;
 	struct unit *u[SB_LEVEL_COUNT];
 	for (int l = 0; l < SB_LEVEL_COUNT; l++) {
@@ -348,10 +374,11 @@ int engine_load_household(struct engine *e, const char *id, const char *address,
 		if (!(u[l] = engine_unit(e, (enum sb_level)l, unit_ids[l])))
 			return -1;
 	}
-	struct household *h = engine_new_household(e, id);
-	if (!h || engine_set_address(h, address) < 0)
+	struct household *h = engine_new_household(e, id, address);
+	if (!h)
 		return -1;
-	memcpy(h->unit, u, sizeof(u));
+	if (!(h->place = engine_place(e, u)))
+		return -1;
 	h->category = cat;
 	h->persons = persons;
 	h->start_ms = start_ms;
@@ -366,7 +393,7 @@ int engine_load_household(struct engine *e, const char *id, const char *address,
 int engine_load_permit(struct engine *e, const char *household_id, int64_t from_ms, int64_t until_ms,
 		       const char *reason)
 {
-	struct household *h = hashmap_get(&e->households, household_id);
+	struct household *h = objmap_get(&e->households, household_id);
 	if (!h)
 		return -2;
 	struct permit *p = calloc(1, sizeof(*p));
@@ -385,11 +412,11 @@ int engine_load_permit(struct engine *e, const char *household_id, int64_t from_
 
 int engine_load_device(struct engine *e, const struct device *src, const char *household_id)
 {
-	if (!sb_id_valid(src->id) || hashmap_get(&e->devices, src->id))
+	if (!sb_id_valid(src->id) || objmap_get(&e->devices, src->id))
 		return -2;
 	struct household *h = NULL;
 	if (household_id) {
-		h = hashmap_get(&e->households, household_id);
+		h = objmap_get(&e->households, household_id);
 		if (!h || h->device)
 			return -2;
 	}
@@ -406,7 +433,6 @@ int engine_load_device(struct engine *e, const struct device *src, const char *h
 	d->tamper = src->tamper;
 	d->seq = src->seq;
 	d->last_seen_ms = src->last_seen_ms;
-	d->saved_seen_ms = src->last_seen_ms;
 	d->heard = src->heard;
 	d->silent = src->silent;
 	/* Nothing was heard in this run yet: silence counts from when we can hear. */
@@ -428,13 +454,14 @@ int engine_load_alert(struct engine *e, const struct alert *src)
 		}
 		return 0;
 	}
-	struct household *h = hashmap_get(&e->households, src->household_id);
-	if (!h || h->open[src->type] || hashmap_get(&e->alerts, src->id))
+	struct household *h = objmap_get(&e->households, src->household_id);
+	if (!h || sb_household_alert(h, src->type) || hashmap_get(&e->alerts, src->id))
 		return -2;
 	struct alert *a = malloc(sizeof(*a));
 	if (!a)
 		return -1;
 	*a = *src;
+	a->next_open = NULL;
 	a->esc_timer.idx = TIMER_IDLE;
 	a->esc_timer.kind = TK_ESCALATE;
 	a->due_mono = 0;
@@ -442,7 +469,8 @@ int engine_load_alert(struct engine *e, const struct alert *src)
 		free(a);
 		return -1;
 	}
-	h->open[a->type] = a;
+	a->next_open = h->alerts;
+	h->alerts = a;
 	return 0;
 }
 
@@ -452,18 +480,16 @@ void engine_load_counter(struct engine *e, int64_t next_alert_no)
 		e->next_alert_no = next_alert_no;
 }
 
-static void loaded_household(const char *k, void *v, void *arg)
+static void loaded_household(void *v, void *arg)
 {
-	(void)k;
 	struct engine *e = ((void **)arg)[0];
 	struct sb_now now = *(struct sb_now *)((void **)arg)[1];
 	struct household *h = v;
 	timer_arm_household(e, h, now);
 	if (h->device)
 		timer_arm_silence(e, h->device, now);
-	for (int i = 0; i < SB_ALERT_TYPE_COUNT; i++)
-		if (h->open[i])
-			alert_escalate_due(e, h->open[i], now);
+	for (struct alert *a = h->alerts; a; a = a->next_open)
+		alert_escalate_due(e, a, now);
 }
 
 void engine_loaded(struct engine *e, struct sb_now now)
@@ -472,7 +498,7 @@ void engine_loaded(struct engine *e, struct sb_now now)
 	e->connected = 0;
 	e->hear_since_mono = now.mono_ms;
 	void *arg[2] = {e, &now};
-	hashmap_each(&e->households, loaded_household, arg);
+	objmap_each(&e->households, loaded_household, arg);
 	e->wall_offset = now.wall_ms - now.mono_ms;
 	e->next_stats_mono = now.mono_ms + e->set.stats_interval_ms;
 }
@@ -491,9 +517,8 @@ int64_t engine_next_deadline(const struct engine *e)
 	return e->next_stats_mono < next ? e->next_stats_mono : next;
 }
 
-static void rearm_wall(const char *k, void *v, void *arg)
+static void rearm_wall(void *v, void *arg)
 {
-	(void)k;
 	void **a = arg;
 	timer_arm_household(a[0], v, *(struct sb_now *)a[1]);
 }
@@ -506,7 +531,7 @@ int engine_tick_some(struct engine *e, struct sb_now now, size_t max, struct act
 	int64_t off = now.wall_ms - now.mono_ms;
 	if (off - e->wall_offset > 1000 || e->wall_offset - off > 1000) {
 		void *arg[2] = {e, &now};
-		hashmap_each(&e->households, rearm_wall, arg);
+		objmap_each(&e->households, rearm_wall, arg);
 		e->wall_offset = off;
 	}
 	struct sb_timer *t;
@@ -530,23 +555,22 @@ void engine_tick(struct engine *e, struct sb_now now, struct actions *out)
 	engine_tick_some(e, now, SIZE_MAX, out);
 }
 
-static void flush_one(const char *k, void *v, void *arg)
+static void flush_one(void *v, void *arg)
 {
-	(void)k;
 	struct device *d = v;
-	if (d->last_seen_ms == d->saved_seen_ms)
+	if (!(d->flags & DF_SEEN))
 		return;
 	struct action *x = engine_emit(arg, ACT_SAVE_SEEN);
 	if (!x)
 		return;
 	x->u.device = d;
-	d->saved_seen_ms = d->last_seen_ms;
+	d->flags &= (uint8_t)~DF_SEEN;
 }
 
 int engine_flush_liveness(struct engine *e, size_t slots, struct actions *out)
 {
 	engine_begin(e, out);
-	e->flush_cursor = hashmap_scan(&e->devices, e->flush_cursor, slots, flush_one, e);
+	e->flush_cursor = objmap_scan(&e->devices, e->flush_cursor, slots, flush_one, e);
 	struct sb_now none = {0, 0};
 	engine_end(e, none);
 	return e->flush_cursor == 0;
@@ -554,22 +578,22 @@ int engine_flush_liveness(struct engine *e, size_t slots, struct actions *out)
 
 size_t engine_household_count(const struct engine *e)
 {
-	return hashmap_size(&e->households);
+	return objmap_size(&e->households);
 }
 
 size_t engine_device_count(const struct engine *e)
 {
-	return hashmap_size(&e->devices);
+	return objmap_size(&e->devices);
 }
 
 const struct household *engine_household(const struct engine *e, const char *id)
 {
-	return hashmap_get(&e->households, id);
+	return objmap_get(&e->households, id);
 }
 
 const struct device *engine_device(const struct engine *e, const char *id)
 {
-	return hashmap_get(&e->devices, id);
+	return objmap_get(&e->devices, id);
 }
 
 const struct alert *engine_alert(const struct engine *e, const char *id)

@@ -10,7 +10,7 @@
 
 static void publish(struct engine *e, struct alert *a, enum sb_level level, struct sb_now now)
 {
-	struct household *h = hashmap_get(&e->households, a->household_id);
+	struct household *h = objmap_get(&e->households, a->household_id);
 	a->msg_seq++;
 	struct action *x = engine_emit(e, ACT_PUB_ALERT);
 	if (!x)
@@ -50,10 +50,20 @@ static void schedule_escalation(struct engine *e, struct alert *a, int64_t after
 		e->out->oom = 1;
 }
 
+void household_unlink_alert(struct household *h, struct alert *a)
+{
+	for (struct alert **p = &h->alerts; *p; p = &(*p)->next_open)
+		if (*p == a) {
+			*p = a->next_open;
+			a->next_open = NULL;
+			return;
+		}
+}
+
 struct alert *alert_raise(struct engine *e, struct household *h, enum sb_alert_type type,
 			  const char *device_id, int64_t since_ms, struct sb_now now)
 {
-	struct alert *a = h->open[type];
+	struct alert *a = sb_household_alert(h, type);
 	if (a) {
 		/* Folded: the alert's later messages and the household state show the count. */
 		a->count++;
@@ -85,7 +95,8 @@ struct alert *alert_raise(struct engine *e, struct household *h, enum sb_alert_t
 		e->out->oom = 1;
 		return NULL;
 	}
-	h->open[type] = a;
+	a->next_open = h->alerts;
+	h->alerts = a;
 	alert_set_state(e, a, SB_AST_RAISED, NULL, NULL, now);
 	return a;
 }
@@ -93,7 +104,7 @@ struct alert *alert_raise(struct engine *e, struct household *h, enum sb_alert_t
 void alert_set_state(struct engine *e, struct alert *a, enum sb_alert_state to, const char *by,
 		     const char *note, struct sb_now now)
 {
-	struct household *h = hashmap_get(&e->households, a->household_id);
+	struct household *h = objmap_get(&e->households, a->household_id);
 	a->state = to;
 	if (by)
 		snprintf(a->by, sizeof(a->by), "%s", by);
@@ -121,8 +132,8 @@ void alert_set_state(struct engine *e, struct alert *a, enum sb_alert_state to, 
 		     sb_alert_type_name(a->type), sb_alert_state_name(to), sb_level_name(a->level), a->count);
 	save(e, a);
 	if (to == SB_AST_RESOLVED || to == SB_AST_CLEARED) {
-		if (h && h->open[a->type] == a)
-			h->open[a->type] = NULL;
+		if (h)
+			household_unlink_alert(h, a);
 		hashmap_del(&e->alerts, a->id);
 		if (ptrvec_push(&e->dead_alerts, a) < 0)
 			e->out->oom = 1;
@@ -133,8 +144,9 @@ void alert_set_state(struct engine *e, struct alert *a, enum sb_alert_state to, 
 
 void alert_clear(struct engine *e, struct household *h, enum sb_alert_type type, struct sb_now now)
 {
-	if (h->open[type])
-		alert_set_state(e, h->open[type], SB_AST_CLEARED, NULL, NULL, now);
+	struct alert *a = sb_household_alert(h, type);
+	if (a)
+		alert_set_state(e, a, SB_AST_CLEARED, NULL, NULL, now);
 }
 
 /* After loading: put the pending escalation back on the monotonic clock, at the

@@ -26,7 +26,7 @@ void household_activate(struct engine *e, struct household *h, int starting, str
 	if (d) {
 		timer_arm_silence(e, d, now);
 		/* A condition, not an event: a seal already low when monitoring starts is low. */
-		if (starting && engine_household_active(h, now) && !h->open[SB_ALERT_BATTERY_LOW] && d->battery >= 0 &&
+		if (starting && engine_household_active(h, now) && !sb_household_alert(h, SB_ALERT_BATTERY_LOW) && d->battery >= 0 &&
 		    d->battery <= e->set.battery_low)
 			alert_raise(e, h, SB_ALERT_BATTERY_LOW, d->id, now.wall_ms, now);
 	}
@@ -38,9 +38,11 @@ void household_release(struct engine *e, struct household *h, const char *by, co
 {
 	h->released = 1;
 	h->released_ms = now.wall_ms;
-	for (int i = 0; i < SB_ALERT_TYPE_COUNT; i++)
-		if (h->open[i])
-			alert_set_state(e, h->open[i], SB_AST_RESOLVED, "system", reason, now);
+	for (int i = 0; i < SB_ALERT_TYPE_COUNT; i++) {
+		struct alert *a = sb_household_alert(h, (enum sb_alert_type)i);
+		if (a)
+			alert_set_state(e, a, SB_AST_RESOLVED, "system", reason, now);
+	}
 	timer_arm_household(e, h, now);
 	if (h->device)
 		timerq_cancel(&e->timers, &h->device->silence_timer);
@@ -71,9 +73,14 @@ static void cmd_admit(struct engine *e, const struct command *c, struct sb_now n
 			fail(res, "internal", "out of memory");
 			return;
 		}
-	struct household *h = hashmap_get(&e->households, c->household_id);
+	const struct placement *place = engine_place(e, u);
+	if (!place) {
+		fail(res, "internal", "out of memory");
+		return;
+	}
+	struct household *h = objmap_get(&e->households, c->household_id);
 	int fresh = !h || h->released;
-	if (!h && !(h = engine_new_household(e, c->household_id))) {
+	if (!h && !(h = engine_new_household(e, c->household_id, c->address))) {
 		fail(res, "internal", "out of memory");
 		return;
 	}
@@ -81,7 +88,7 @@ static void cmd_admit(struct engine *e, const struct command *c, struct sb_now n
 		fail(res, "internal", "out of memory");
 		return;
 	}
-	memcpy(h->unit, u, sizeof(u));
+	h->place = place;
 	if (c->category != SB_CAT_NONE || fresh)
 		h->category = c->category;
 	if (c->persons >= 0 || fresh)
@@ -106,7 +113,7 @@ static void cmd_admit(struct engine *e, const struct command *c, struct sb_now n
 static struct household *find_household(struct engine *e, const struct command *c, struct cmd_result *res,
 					int need_active)
 {
-	struct household *h = hashmap_get(&e->households, c->household_id);
+	struct household *h = objmap_get(&e->households, c->household_id);
 	if (!h) {
 		fail(res, "unknown_household", "no household '%s'", c->household_id);
 		return NULL;
@@ -152,7 +159,7 @@ static void cmd_install(struct engine *e, const struct command *c, struct sb_now
 	struct household *h = find_household(e, c, res, 1);
 	if (!h)
 		return;
-	struct device *d = hashmap_get(&e->devices, c->device_id);
+	struct device *d = objmap_get(&e->devices, c->device_id);
 	if (d && d->household && d->household != h) {
 		fail(res, "device_in_use", "seal '%s' is fitted on household '%s'", d->id, d->household->id);
 		return;
@@ -187,7 +194,7 @@ static void cmd_install(struct engine *e, const struct command *c, struct sb_now
 
 static void cmd_uninstall(struct engine *e, const struct command *c, struct sb_now now, struct cmd_result *res)
 {
-	struct device *d = hashmap_get(&e->devices, c->device_id);
+	struct device *d = objmap_get(&e->devices, c->device_id);
 	if (!d || !d->household) {
 		fail(res, "unknown_device", "seal '%s' is not fitted", c->device_id);
 		return;

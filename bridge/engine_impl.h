@@ -3,17 +3,22 @@
 #define SB_ENGINE_IMPL_H
 
 #include "engine.h"
+#include "arena.h"
 #include "hashmap.h"
+#include "objmap.h"
 #include "timerq.h"
 
-enum timer_kind { TK_SILENCE = 1, TK_START, TK_END, TK_UNMON, TK_ESCALATE };
+enum timer_kind { TK_SILENCE = 1, TK_HOUSEHOLD, TK_ESCALATE };
 
 /* household->flags / device->flags */
 #define HF_SAVE 1u
 #define HF_PUB 2u
 #define HF_TOUCHED 4u
+#define HF_START_PENDING 8u /* the household waits for its start (see timer_arm_household) */
+#define HF_ADDR_HEAP 16u    /* its address was malloc'd (changed after loading), not from the arena */
 #define DF_SAVE 1u
 #define DF_TOUCHED 2u
+#define DF_SEEN 4u /* last_seen moved since the seal was last written */
 
 struct unit_node {
 	struct unit u; /* first: a struct unit * is a struct unit_node * */
@@ -31,7 +36,9 @@ struct engine {
 	char prefix[17]; /* short: alert ids must stay within SB_ID_MAX */
 	int64_t next_alert_no;
 	int counter_dirty;
-	struct hashmap households, devices, units, alerts; /* alerts: open ones, by id */
+	struct objmap households, devices; /* by id; they live in the arena */
+	struct hashmap units, places, alerts; /* alerts: open ones, by id */
+	struct arena arena;
 	struct hashmap closed;   /* id (owned) -> (state + 1) of alerts closed while we ran or loaded */
 	struct timerq timers;
 	int connected;
@@ -58,7 +65,8 @@ int engine_household_active(const struct household *h, struct sb_now now);
 int64_t engine_wall_to_mono(struct sb_now now, int64_t wall_ms);
 
 struct unit *engine_unit(struct engine *e, enum sb_level level, const char *id);
-struct household *engine_new_household(struct engine *e, const char *id);
+const struct placement *engine_place(struct engine *e, struct unit *const u[SB_LEVEL_COUNT]);
+struct household *engine_new_household(struct engine *e, const char *id, const char *address);
 struct device *engine_new_device(struct engine *e, const char *id);
 int engine_set_address(struct household *h, const char *address);
 
@@ -71,6 +79,7 @@ void alert_set_state(struct engine *e, struct alert *a, enum sb_alert_state to, 
 void alert_clear(struct engine *e, struct household *h, enum sb_alert_type type, struct sb_now now);
 void alert_escalate_due(struct engine *e, struct alert *a, struct sb_now now);
 void alert_free_dead(struct engine *e);
+void household_unlink_alert(struct household *h, struct alert *a);
 
 /* engine_timer.c */
 void timer_arm_silence(struct engine *e, struct device *d, struct sb_now now);

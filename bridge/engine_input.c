@@ -34,6 +34,7 @@ static void sign_of_life(struct engine *e, struct device *d, struct household *h
 {
 	d->last_seen_ms = now.wall_ms;
 	d->last_seen_mono = now.mono_ms;
+	d->flags |= DF_SEEN;
 	if (!d->heard) {
 		d->heard = 1;
 		engine_touch_device(e, d);
@@ -101,7 +102,7 @@ static void apply_tamper(struct engine *e, struct device *d, struct household *h
 enum report_result engine_report(struct engine *e, const char *device_id, const struct report *r, int retained,
 				 struct sb_now now, struct actions *out)
 {
-	struct device *d = hashmap_get(&e->devices, device_id);
+	struct device *d = objmap_get(&e->devices, device_id);
 	if (!d || !d->household)
 		return REPORT_UNKNOWN_DEVICE;
 	if (r->has_seq && r->seq <= d->seq)

@@ -39,31 +39,58 @@ void timer_arm_silence(struct engine *e, struct device *d, struct sb_now now)
 	set_timer(e, &d->silence_timer, due);
 }
 
+static int64_t min64(int64_t a, int64_t b)
+{
+	return a < b ? a : b;
+}
+
+/* A household has one timer, for the earliest of its wall-clock deadlines:
+ * its start (while it waits for it), its end, and the moment it counts as
+ * unmonitored. When the timer fires, each is checked against the wall clock
+ * and the timer is set again for what remains (one timer, not three: memory
+ * at a million households). */
 void timer_arm_household(struct engine *e, struct household *h, struct sb_now now)
 {
+	h->flags &= (uint16_t)~HF_START_PENDING;
 	if (h->released) {
-		timerq_cancel(&e->timers, &h->start_timer);
-		timerq_cancel(&e->timers, &h->end_timer);
-		timerq_cancel(&e->timers, &h->unmon_timer);
+		timerq_cancel(&e->timers, &h->timer);
 		return;
 	}
-	if (now.wall_ms < h->start_ms)
-		set_timer(e, &h->start_timer, engine_wall_to_mono(now, h->start_ms));
-	else
-		timerq_cancel(&e->timers, &h->start_timer);
-	set_timer(e, &h->end_timer, engine_wall_to_mono(now, h->end_ms));
+	int64_t when = h->end_ms;
+	if (now.wall_ms < h->start_ms) {
+		h->flags |= HF_START_PENDING;
+		when = min64(when, h->start_ms);
+	}
 	if (engine_household_active(h, now) && !h->device) {
 		if (!h->unfitted_since_ms) {
 			h->unfitted_since_ms = now.wall_ms;
 			if (e->out)
 				engine_touch_household(e, h, HF_SAVE);
 		}
-		if (!h->open[SB_ALERT_UNMONITORED])
-			set_timer(e, &h->unmon_timer,
-				  engine_wall_to_mono(now, h->unfitted_since_ms + e->set.unmonitored_after_ms));
-	} else {
-		timerq_cancel(&e->timers, &h->unmon_timer);
+		if (!sb_household_alert(h, SB_ALERT_UNMONITORED))
+			when = min64(when, h->unfitted_since_ms + e->set.unmonitored_after_ms);
 	}
+	set_timer(e, &h->timer, engine_wall_to_mono(now, when));
+}
+
+static void fire_household(struct engine *e, struct household *h, struct sb_now now)
+{
+	if (h->released)
+		return;
+	if ((h->flags & HF_START_PENDING) && now.wall_ms >= h->start_ms) {
+		h->flags &= (uint16_t)~HF_START_PENDING;
+		household_activate(e, h, 1, now);
+	}
+	if (now.wall_ms >= h->end_ms) {
+		household_release(e, h, "system", "quarantine ended", now);
+		return;
+	}
+	if (engine_household_active(h, now) && !h->device && h->unfitted_since_ms &&
+	    now.wall_ms >= h->unfitted_since_ms + e->set.unmonitored_after_ms &&
+	    !sb_household_alert(h, SB_ALERT_UNMONITORED))
+		alert_raise(e, h, SB_ALERT_UNMONITORED, NULL, h->unfitted_since_ms, now);
+	/* What is left, or a deadline the wall clock says is not there yet (it was stepped). */
+	timer_arm_household(e, h, now);
 }
 
 static void fire_silence(struct engine *e, struct device *d, struct sb_now now)
@@ -86,38 +113,14 @@ static void fire_silence(struct engine *e, struct device *d, struct sb_now now)
 	alert_raise(e, h, SB_ALERT_DEVICE_SILENT, d->id, since, now);
 }
 
-/* Wall-clock deadlines ride on the monotonic clock; when one fires, the wall
- * clock decides whether it is really due (it may have been stepped). */
-static int wall_due(struct engine *e, struct sb_timer *t, int64_t wall_ms, struct sb_now now)
-{
-	if (now.wall_ms >= wall_ms)
-		return 1;
-	set_timer(e, t, engine_wall_to_mono(now, wall_ms));
-	return 0;
-}
-
 void timer_fire(struct engine *e, struct sb_timer *t, struct sb_now now)
 {
-	struct household *h;
 	switch ((enum timer_kind)t->kind) {
 	case TK_SILENCE:
 		fire_silence(e, container_of(t, struct device, silence_timer), now);
 		break;
-	case TK_START:
-		h = container_of(t, struct household, start_timer);
-		if (!h->released && wall_due(e, t, h->start_ms, now))
-			household_activate(e, h, 1, now);
-		break;
-	case TK_END:
-		h = container_of(t, struct household, end_timer);
-		if (!h->released && wall_due(e, t, h->end_ms, now))
-			household_release(e, h, "system", "quarantine ended", now);
-		break;
-	case TK_UNMON:
-		h = container_of(t, struct household, unmon_timer);
-		if (engine_household_active(h, now) && !h->device && h->unfitted_since_ms &&
-		    wall_due(e, t, h->unfitted_since_ms + e->set.unmonitored_after_ms, now))
-			alert_raise(e, h, SB_ALERT_UNMONITORED, NULL, h->unfitted_since_ms, now);
+	case TK_HOUSEHOLD:
+		fire_household(e, container_of(t, struct household, timer), now);
 		break;
 	case TK_ESCALATE: {
 		struct alert *a = container_of(t, struct alert, esc_timer);
@@ -129,19 +132,18 @@ void timer_fire(struct engine *e, struct sb_timer *t, struct sb_now now)
 	}
 }
 
-static void count_household(const char *k, void *v, void *arg)
+static void count_household(void *v, void *arg)
 {
-	(void)k;
 	(void)arg;
 	const struct household *h = v;
 	if (h->released)
 		return;
 	const struct device *d = h->device;
 	int open = 0;
-	for (int i = 0; i < SB_ALERT_TYPE_COUNT; i++)
-		open += h->open[i] != NULL;
+	for (const struct alert *a = h->alerts; a; a = a->next_open)
+		open++;
 	for (int l = 0; l < SB_LEVEL_COUNT; l++) {
-		struct unit_node *u = (struct unit_node *)h->unit[l];
+		struct unit_node *u = (struct unit_node *)h->place->unit[l];
 		u->households++;
 		u->open_alerts += open;
 		if (!d)
@@ -159,7 +161,7 @@ void stats_publish(struct engine *e, struct sb_now now)
 		struct unit_node *u = e->unit_list.v[i];
 		u->households = u->fitted = u->online = u->silent = u->doors_open = u->open_alerts = 0;
 	}
-	hashmap_each(&e->households, count_household, NULL);
+	objmap_each(&e->households, count_household, NULL);
 	for (size_t i = 0; i < e->unit_list.n; i++) {
 		struct unit_node *u = e->unit_list.v[i];
 		/* A unit that has just lost its last household gets one message of zeros. */

@@ -139,3 +139,16 @@ int sb_id_valid(const char *s)
 	}
 	return n > 0;
 }
+
+struct alert *sb_household_alert(const struct household *h, enum sb_alert_type t)
+{
+	for (struct alert *a = h->alerts; a; a = a->next_open)
+		if (a->type == t)
+			return a;
+	return NULL;
+}
+
+const struct unit *sb_household_unit(const struct household *h, enum sb_level l)
+{
+	return h && h->place ? h->place->unit[l] : NULL;
+}

@@ -49,43 +49,51 @@ struct permit {
 	struct permit *next;
 };
 
+/* Where a household sits: its community, street and district. Households
+ * share these (a few thousand for a city), so each holds one pointer. */
+struct placement {
+	struct unit *unit[SB_LEVEL_COUNT];
+};
+
 struct device;
 struct alert;
 
+/* Households and seals are sized for a million of each: small fields are
+ * packed, a household has one timer (its earliest wall-clock deadline) and
+ * its open alerts are a list, since most households have none. */
 struct household {
-	char *id;
+	char *id;      /* first member: the key in the engine's table */
 	char *address; /* may be NULL */
-	struct unit *unit[SB_LEVEL_COUNT];
-	enum sb_category category;
-	int persons;             /* -1: not given */
-	int64_t start_ms, end_ms; /* wall */
-	int released;
-	int64_t released_ms;
+	const struct placement *place;
 	struct device *device;      /* fitted seal or NULL */
-	int64_t unfitted_since_ms;  /* wall; when it last became active without a seal */
-	struct alert *open[SB_ALERT_TYPE_COUNT];
+	struct alert *alerts;       /* open ones, at most one per type, linked by next_open */
 	struct permit *permits;
+	int64_t start_ms, end_ms;   /* wall */
+	int64_t released_ms;
+	int64_t unfitted_since_ms;  /* wall; when it last became active without a seal */
 	int64_t changed_ms;         /* wall time of the last published change */
-	unsigned flags;             /* engine-private bookkeeping */
-	struct sb_timer start_timer, end_timer, unmon_timer;
+	struct sb_timer timer;      /* engine-private: start, end or unmonitored, whichever is first */
+	int32_t persons;            /* -1: not given */
+	uint8_t category;           /* enum sb_category */
+	uint8_t released;
+	uint16_t flags;             /* engine-private bookkeeping */
 };
 
 struct device {
-	char *id;
+	char *id; /* first member: the key in the engine's table */
 	struct household *household; /* NULL when not fitted */
 	int64_t silence_after_ms;    /* 0: the setting */
 	int64_t fitted_ms;           /* wall */
-	enum sb_door door;           /* since fitted */
-	int battery;                 /* -1 unknown */
-	int tamper;                  /* -1 unknown, 0, 1 */
 	int64_t seq;                 /* -1: none accepted since fitted */
 	int64_t last_seen_ms;        /* wall, 0 never */
 	int64_t last_seen_mono;      /* monotonic, meaningful only while heard this run */
-	int heard;                   /* a sign of life since it was fitted */
-	int silent;                  /* device_silent condition holds */
-	int64_t saved_seen_ms;       /* last_seen_ms as last written to the store */
-	unsigned flags;              /* engine-private bookkeeping */
 	struct sb_timer silence_timer;
+	int8_t door;                 /* enum sb_door, since fitted */
+	int8_t battery;              /* -1 unknown */
+	int8_t tamper;               /* -1 unknown, 0, 1 */
+	uint8_t heard;               /* a sign of life since it was fitted */
+	uint8_t silent;              /* device_silent condition holds */
+	uint8_t flags;               /* engine-private bookkeeping */
 };
 
 struct alert {
@@ -103,6 +111,7 @@ struct alert {
 	char by[SB_ID_MAX + 1];
 	char note[SB_TEXT_MAX + 1];
 	struct sb_timer esc_timer;     /* engine-private; meaningless in copies */
+	struct alert *next_open;       /* engine-private: the household's list */
 };
 
 /* A device report, decoded. */
@@ -151,6 +160,10 @@ int sb_op_parse(const char *s, enum sb_op *out);
 int sb_level_parse(const char *s, enum sb_level *out);
 /* A fitted seal counts as online once heard since fitting and while not silent. */
 int sb_device_online(const struct device *d);
+/* The household's open alert of this type, or NULL. */
+struct alert *sb_household_alert(const struct household *h, enum sb_alert_type t);
+/* The household's unit at this level, or NULL. */
+const struct unit *sb_household_unit(const struct household *h, enum sb_level l);
 /* ^[A-Za-z0-9_-]{1,64}$ */
 int sb_id_valid(const char *s);
 

@@ -48,7 +48,7 @@ static int alert_topic(struct service *s, const struct alert_msg *m, char *t, si
 	if (!m->household)
 		return -1;
 	snprintf(t, n, "%s/alert/%s/%s", s->cfg.mqtt.topic_root, sb_level_name(m->to_level),
-		 m->household->unit[m->to_level]->id);
+		 sb_household_unit(m->household, m->to_level)->id);
 	return 0;
 }
 

@@ -212,9 +212,10 @@ static int save_household(struct store *s, const struct household *h)
 {
 	const char *unit_id[SB_LEVEL_COUNT];
 	for (int l = 0; l < SB_LEVEL_COUNT; l++) {
-		if (!h->unit[l] || !h->unit[l]->id)
+		const struct unit *u = sb_household_unit(h, (enum sb_level)l);
+		if (!u || !u->id)
 			return bad(s, "save household %s: no %s unit", h->id, sb_level_name((enum sb_level)l));
-		unit_id[l] = h->unit[l]->id;
+		unit_id[l] = u->id;
 	}
 	if (sp_begin(s) < 0)
 		return -1;
@@ -480,16 +481,16 @@ static int device_row(struct store *s, struct row *r, void *arg)
 	const char *hid = row_text(r, 1, 0);
 	d.silence_after_ms = row_i64(r, 2, 0, 0, INT64_MAX);
 	d.fitted_ms = row_i64(r, 3, 0, INT64_MIN, INT64_MAX);
-	if (door_parse(row_text(r, 4, 1), &d.door) < 0)
+	enum sb_door door = SB_DOOR_UNKNOWN;
+	if (door_parse(row_text(r, 4, 1), &door) < 0)
 		row_mark(r, 4);
-	d.battery = row_int(r, 5, -1, 0, INT_MAX);
-	d.tamper = row_int(r, 6, -1, 0, 1);
+	d.door = (int8_t)door;
+	d.battery = (int8_t)row_int(r, 5, -1, 0, 100);
+	d.tamper = (int8_t)row_int(r, 6, -1, 0, 1);
 	d.seq = row_i64(r, 7, -1, 0, INT64_MAX);
 	d.last_seen_ms = row_i64(r, 8, 0, INT64_MIN, INT64_MAX);
-	d.heard = row_int(r, 9, 0, 0, 1);
-	d.silent = row_int(r, 10, 0, 0, 1);
-	/* What is on disk is by definition what was last saved. */
-	d.saved_seen_ms = d.last_seen_ms;
+	d.heard = (uint8_t)row_int(r, 9, 0, 0, 1);
+	d.silent = (uint8_t)row_int(r, 10, 0, 0, 1);
 	if (row_check(s, r, "device", id) < 0)
 		return -1;
 	return engine_load_device(arg, &d, hid);

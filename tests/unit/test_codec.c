@@ -540,15 +540,14 @@ static int has(const cJSON *j, const char *name)
 
 static struct unit u_c = {"c1", SB_LEVEL_COMMUNITY}, u_s = {"s1", SB_LEVEL_STREET},
 		   u_d = {"d1", SB_LEVEL_DISTRICT};
+static const struct placement place = {{&u_c, &u_s, &u_d}};
 
 static void make_household(struct household *h, struct device *d)
 {
 	memset(h, 0, sizeof *h);
 	h->id = "hh-1";
 	h->address = "3-2-1502";
-	h->unit[SB_LEVEL_COMMUNITY] = &u_c;
-	h->unit[SB_LEVEL_STREET] = &u_s;
-	h->unit[SB_LEVEL_DISTRICT] = &u_d;
+	h->place = &place;
 	h->category = SB_CAT_CONFIRMED_CASE;
 	h->persons = 2;
 	h->start_ms = 1795924800000LL;
@@ -637,8 +636,11 @@ static void test_encode_state(void)
 	memset(&a2, 0, sizeof a2);
 	strcpy(a1.id, "A-1");
 	strcpy(a2.id, "A-2");
-	h.open[SB_ALERT_BATTERY_LOW] = &a2;
-	h.open[SB_ALERT_DOOR_OPEN] = &a1;
+	a1.type = SB_ALERT_DOOR_OPEN;
+	a2.type = SB_ALERT_BATTERY_LOW;
+	/* Listed newest first; the state lists them in type order. */
+	h.alerts = &a2;
+	a2.next_open = &a1;
 
 	cJSON *j = parse(codec_encode_state(&h, 1795924900000LL));
 	CHECK_STR(jstr(j, "household_id"), "hh-1");

@@ -56,7 +56,7 @@ static void test_door_open_raises_once_and_folds(void)
 	CHECK(pub_state_of("h1"));
 	char id[SB_ID_MAX + 1];
 	snprintf(id, sizeof(id), "%s", m->alert.id);
-	CHECK(H("h1")->open[SB_ALERT_DOOR_OPEN] == engine_alert(E, id));
+	CHECK(sb_household_alert(H("h1"), SB_ALERT_DOOR_OPEN) == engine_alert(E, id));
 	CHECK(saved_alert(id) != NULL);
 
 	/* open again without a close in between is not a new opening */
@@ -126,7 +126,7 @@ static void test_permit_window_inclusive(void)
 	door("s-1", SB_DOOR_OPEN);
 	CHECK(count_kind(ACT_PUB_ALERT) == 0);
 	CHECK(count_kind(ACT_AUDIT) == 1); /* recorded */
-	CHECK(H("h1")->open[SB_ALERT_DOOR_OPEN] == NULL);
+	CHECK(sb_household_alert(H("h1"), SB_ALERT_DOOR_OPEN) == NULL);
 	door("s-1", SB_DOOR_CLOSED);
 
 	advance(10 * MIN); /* == until */
@@ -264,7 +264,7 @@ static void test_retained_reports(void)
 	CHECK(D("s-1")->silent);
 	CHECK(D("s-1")->last_seen_ms == seen);
 	CHECK(count_pub(-1, SB_AST_CLEARED, -1) == 0);
-	CHECK(H("h1")->open[SB_ALERT_DEVICE_SILENT] != NULL);
+	CHECK(sb_household_alert(H("h1"), SB_ALERT_DEVICE_SILENT) != NULL);
 
 	/* the same seq live again is a duplicate */
 	CHECK(report("s-1", &newer, 0) == REPORT_DUPLICATE);
@@ -335,7 +335,7 @@ static void test_escalation_boundaries_and_levels(void)
 	check_levels(id, SB_AST_RESOLVED, SB_LEVEL_DISTRICT, &last);
 	CHECK_STR(find_pub(-1, SB_AST_RESOLVED, SB_LEVEL_DISTRICT)->alert.note, "door closed again");
 	CHECK(engine_alert(E, id) == NULL);
-	CHECK(H("h1")->open[SB_ALERT_DOOR_OPEN] == NULL);
+	CHECK(sb_household_alert(H("h1"), SB_ALERT_DOOR_OPEN) == NULL);
 	finish();
 }
 

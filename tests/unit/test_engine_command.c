@@ -160,18 +160,18 @@ static void test_uninstall(void)
 	tick_after(set.silence_after_ms);
 	CHECK(count_pub(SB_ALERT_DEVICE_SILENT, SB_AST_RAISED, -1) == 1);
 	const struct household *h = H("h1");
-	const struct alert *door_alert = h->open[SB_ALERT_DOOR_OPEN], *tamper_alert = h->open[SB_ALERT_TAMPER];
-	CHECK(door_alert && tamper_alert && h->open[SB_ALERT_DEVICE_SILENT] && h->open[SB_ALERT_BATTERY_LOW]);
+	const struct alert *door_alert = sb_household_alert(h, SB_ALERT_DOOR_OPEN), *tamper_alert = sb_household_alert(h, SB_ALERT_TAMPER);
+	CHECK(door_alert && tamper_alert && sb_household_alert(h, SB_ALERT_DEVICE_SILENT) && sb_household_alert(h, SB_ALERT_BATTERY_LOW));
 
 	run_ok(&c);
 	CHECK(R.changed == 1);
 	CHECK(count_pub(-1, -1, -1) == 2);
 	CHECK(count_pub(SB_ALERT_DEVICE_SILENT, SB_AST_CLEARED, SB_LEVEL_COMMUNITY) == 1);
 	CHECK(count_pub(SB_ALERT_BATTERY_LOW, SB_AST_CLEARED, SB_LEVEL_COMMUNITY) == 1);
-	CHECK(h->open[SB_ALERT_DEVICE_SILENT] == NULL);
-	CHECK(h->open[SB_ALERT_BATTERY_LOW] == NULL);
-	CHECK(h->open[SB_ALERT_DOOR_OPEN] == door_alert);
-	CHECK(h->open[SB_ALERT_TAMPER] == tamper_alert);
+	CHECK(sb_household_alert(h, SB_ALERT_DEVICE_SILENT) == NULL);
+	CHECK(sb_household_alert(h, SB_ALERT_BATTERY_LOW) == NULL);
+	CHECK(sb_household_alert(h, SB_ALERT_DOOR_OPEN) == door_alert);
+	CHECK(sb_household_alert(h, SB_ALERT_TAMPER) == tamper_alert);
 	CHECK(h->device == NULL);
 	CHECK(D("s-1")->household == NULL);
 	CHECK(!D("s-1")->silent);
@@ -284,7 +284,7 @@ static void second_run(struct run1 *r, int64_t down_ms)
 	CHECK(E != NULL);
 	const char *units[SB_LEVEL_COUNT];
 	for (int l = 0; l < SB_LEVEL_COUNT; l++)
-		units[l] = h->unit[l]->id;
+		units[l] = sb_household_unit(h, (enum sb_level)l)->id;
 	CHECK(engine_load_household(E, h->id, h->address, units, h->category, h->persons, h->start_ms, h->end_ms,
 				    h->released, h->released_ms, h->unfitted_since_ms, h->changed_ms) == 0);
 	CHECK(engine_load_device(E, d, "h1") == 0);
@@ -296,7 +296,7 @@ static void second_run(struct run1 *r, int64_t down_ms)
 	engine_free(old);
 	r->e = NULL;
 	CHECK(engine_alert(E, r->door_id) != NULL);
-	CHECK(H("h1")->open[SB_ALERT_DOOR_OPEN] == engine_alert(E, r->door_id));
+	CHECK(sb_household_alert(H("h1"), SB_ALERT_DOOR_OPEN) == engine_alert(E, r->door_id));
 	CHECK(engine_alert(E, r->tamper_id) == NULL);
 }
 

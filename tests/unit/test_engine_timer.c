@@ -148,7 +148,7 @@ static void test_silence_cleared_then_new_alert(void)
 	CHECK_STR(find_pub(-1, SB_AST_CLEARED, -1)->alert.id, id);
 	CHECK(sb_device_online(D("s-1")));
 	CHECK(engine_alert(E, id) == NULL);
-	CHECK(H("h1")->open[SB_ALERT_DEVICE_SILENT] == NULL);
+	CHECK(sb_household_alert(H("h1"), SB_ALERT_DEVICE_SILENT) == NULL);
 	/* a closed alert does not escalate further */
 	tick_after(set.district_after_ms - set.street_after_ms);
 	CHECK(count_kind(ACT_PUB_ALERT) == 0);
@@ -176,7 +176,7 @@ static void test_unmonitored(void)
 	install("s-1", "h1");
 	CHECK(count_pub(-1, -1, -1) == 1);
 	CHECK(count_pub(SB_ALERT_UNMONITORED, SB_AST_CLEARED, SB_LEVEL_COMMUNITY) == 1);
-	CHECK(H("h1")->open[SB_ALERT_UNMONITORED] == NULL);
+	CHECK(sb_household_alert(H("h1"), SB_ALERT_UNMONITORED) == NULL);
 
 	/* taking the seal off starts the clock again */
 	heartbeat("s-1");

@@ -1,0 +1,91 @@
+#include "objmap.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *key_of(const void *obj)
+{
+	return *(const char *const *)obj;
+}
+
+static uint64_t hash_str(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+void objmap_init(struct objmap *m)
+{
+	memset(m, 0, sizeof(*m));
+}
+
+void objmap_free(struct objmap *m)
+{
+	free(m->slots);
+	objmap_init(m);
+}
+
+void *objmap_get(const struct objmap *m, const char *id)
+{
+	if (!m->cap)
+		return NULL;
+	size_t mask = m->cap - 1;
+	for (size_t i = hash_str(id) & mask; m->slots[i]; i = (i + 1) & mask)
+		if (strcmp(key_of(m->slots[i]), id) == 0)
+			return m->slots[i];
+	return NULL;
+}
+
+static void place(void **slots, size_t cap, void *obj)
+{
+	size_t i = hash_str(key_of(obj)) & (cap - 1);
+	while (slots[i])
+		i = (i + 1) & (cap - 1);
+	slots[i] = obj;
+}
+
+int objmap_add(struct objmap *m, void *obj)
+{
+	/* Load up to 3/4: linear probing stays short, and a probe costs a visit to the object. */
+	if ((m->used + 1) * 4 > m->cap * 3) {
+		size_t ncap = m->cap ? m->cap * 2 : 16;
+		void **ns = calloc(ncap, sizeof(*ns));
+		if (!ns)
+			return -1;
+		for (size_t i = 0; i < m->cap; i++)
+			if (m->slots[i])
+				place(ns, ncap, m->slots[i]);
+		free(m->slots);
+		m->slots = ns;
+		m->cap = ncap;
+	}
+	place(m->slots, m->cap, obj);
+	m->used++;
+	return 0;
+}
+
+size_t objmap_size(const struct objmap *m)
+{
+	return m->used;
+}
+
+void objmap_each(const struct objmap *m, void (*fn)(void *obj, void *arg), void *arg)
+{
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->slots[i])
+			fn(m->slots[i], arg);
+}
+
+size_t objmap_scan(const struct objmap *m, size_t from, size_t slots, void (*fn)(void *obj, void *arg), void *arg)
+{
+	size_t i = from;
+	for (; i < m->cap && i - from < slots; i++)
+		if (m->slots[i])
+			fn(m->slots[i], arg);
+	return i < m->cap ? i : 0;
+}

@@ -1,0 +1,27 @@
+/* Map from id to object for the two big tables (households and seals): a slot
+ * is one pointer, and the key is the object's own id, its first member. Both
+ * tables only ever grow (objects live as long as the engine), so there is no
+ * delete and no tombstone. At a million seals this halves the tables. */
+#ifndef SB_OBJMAP_H
+#define SB_OBJMAP_H
+
+#include <stddef.h>
+
+struct objmap {
+	void **slots;
+	size_t cap, used;
+};
+
+void objmap_init(struct objmap *m);
+void objmap_free(struct objmap *m); /* frees the table, not the objects */
+/* obj must start with `char *id` (or `const char *id`) */
+void *objmap_get(const struct objmap *m, const char *id);
+/* Inserts; the id must not be in the map yet. 0, or -1 on OOM. */
+int objmap_add(struct objmap *m, void *obj);
+size_t objmap_size(const struct objmap *m);
+void objmap_each(const struct objmap *m, void (*fn)(void *obj, void *arg), void *arg);
+/* Visits the objects in slots [from, from + slots) and returns where to go on,
+ * 0 once the end of the table was reached: an incremental walk. */
+size_t objmap_scan(const struct objmap *m, size_t from, size_t slots, void (*fn)(void *obj, void *arg), void *arg);
+
+#endif
