@@ -172,8 +172,8 @@ struct engine *engine_new(const struct engine_settings *s, const char *alert_pre
 	e->set = *s;
 	snprintf(e->prefix, sizeof(e->prefix), "%.16s", alert_prefix ? alert_prefix : "a");
 	e->next_alert_no = 1;
-	objmap_init(&e->households);
-	objmap_init(&e->devices);
+	objmap_init(&e->households, offsetof(struct household, id));
+	objmap_init(&e->devices, offsetof(struct device, id));
 	hashmap_init(&e->units);
 	hashmap_init(&e->places);
 	hashmap_init(&e->alerts);
@@ -304,10 +304,10 @@ static char *dup_or_null(const char *s)
 struct household *engine_new_household(struct engine *e, const char *id, const char *address)
 {
 	size_t n = strlen(id) + 1, na = address && *address ? strlen(address) + 1 : 0;
-	struct household *h = arena_alloc(&e->arena, sizeof(*h) + n + na, _Alignof(struct household));
+	struct household *h = arena_alloc(&e->arena, offsetof(struct household, id) + n + na, _Alignof(struct household));
 	if (!h)
 		return NULL;
-	h->id = memcpy((char *)(h + 1), id, n);
+	memcpy(h->id, id, n);
 	if (na)
 		h->address = memcpy(h->id + n, address, na);
 	if (objmap_add(&e->households, h) < 0)
@@ -321,10 +321,10 @@ struct household *engine_new_household(struct engine *e, const char *id, const c
 struct device *engine_new_device(struct engine *e, const char *id)
 {
 	size_t n = strlen(id) + 1;
-	struct device *d = arena_alloc(&e->arena, sizeof(*d) + n, _Alignof(struct device));
+	struct device *d = arena_alloc(&e->arena, offsetof(struct device, id) + n, _Alignof(struct device));
 	if (!d)
 		return NULL;
-	d->id = memcpy((char *)(d + 1), id, n);
+	memcpy(d->id, id, n);
 	if (objmap_add(&e->devices, d) < 0)
 		return NULL;
 	d->battery = -1;
@@ -410,9 +410,9 @@ int engine_load_permit(struct engine *e, const char *household_id, int64_t from_
 	return 0;
 }
 
-int engine_load_device(struct engine *e, const struct device *src, const char *household_id)
+int engine_load_device(struct engine *e, const char *id, const struct device *src, const char *household_id)
 {
-	if (!sb_id_valid(src->id) || objmap_get(&e->devices, src->id))
+	if (!sb_id_valid(id) || objmap_get(&e->devices, id))
 		return -2;
 	struct household *h = NULL;
 	if (household_id) {
@@ -420,7 +420,7 @@ int engine_load_device(struct engine *e, const struct device *src, const char *h
 		if (!h || h->device)
 			return -2;
 	}
-	struct device *d = engine_new_device(e, src->id);
+	struct device *d = engine_new_device(e, id);
 	if (!d)
 		return -1;
 	d->household = h;

@@ -105,7 +105,7 @@ int engine_load_household(struct engine *e, const char *id, const char *address,
 			  int64_t unfitted_since_ms, int64_t changed_ms);
 int engine_load_permit(struct engine *e, const char *household_id, int64_t from_ms, int64_t until_ms,
 		       const char *reason);
-int engine_load_device(struct engine *e, const struct device *d, const char *household_id);
+int engine_load_device(struct engine *e, const char *id, const struct device *d, const char *household_id);
 int engine_load_alert(struct engine *e, const struct alert *a);
 void engine_load_counter(struct engine *e, int64_t next_alert_no);
 void engine_loaded(struct engine *e, struct sb_now now);

@@ -62,7 +62,6 @@ struct alert;
  * packed, a household has one timer (its earliest wall-clock deadline) and
  * its open alerts are a list, since most households have none. */
 struct household {
-	char *id;      /* first member: the key in the engine's table */
 	char *address; /* may be NULL */
 	const struct placement *place;
 	struct device *device;      /* fitted seal or NULL */
@@ -77,10 +76,10 @@ struct household {
 	uint8_t category;           /* enum sb_category */
 	uint8_t released;
 	uint16_t flags;             /* engine-private bookkeeping */
+	char id[];                  /* the key in the engine's table; the address may follow it */
 };
 
 struct device {
-	char *id; /* first member: the key in the engine's table */
 	struct household *household; /* NULL when not fitted */
 	int64_t silence_after_ms;    /* 0: the setting */
 	int64_t fitted_ms;           /* wall */
@@ -94,6 +93,7 @@ struct device {
 	uint8_t heard;               /* a sign of life since it was fitted */
 	uint8_t silent;              /* device_silent condition holds */
 	uint8_t flags;               /* engine-private bookkeeping */
+	char id[];                   /* the key in the engine's table */
 };
 
 struct alert {

@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *key_of(const void *obj)
+static const char *key_of(const struct objmap *m, const void *obj)
 {
-	return *(const char *const *)obj;
+	return (const char *)obj + m->key_off;
 }
 
 static uint64_t hash_str(const char *s)
@@ -19,15 +19,16 @@ static uint64_t hash_str(const char *s)
 	return h;
 }
 
-void objmap_init(struct objmap *m)
+void objmap_init(struct objmap *m, size_t key_off)
 {
 	memset(m, 0, sizeof(*m));
+	m->key_off = key_off;
 }
 
 void objmap_free(struct objmap *m)
 {
 	free(m->slots);
-	objmap_init(m);
+	objmap_init(m, m->key_off);
 }
 
 void *objmap_get(const struct objmap *m, const char *id)
@@ -36,14 +37,14 @@ void *objmap_get(const struct objmap *m, const char *id)
 		return NULL;
 	size_t mask = m->cap - 1;
 	for (size_t i = hash_str(id) & mask; m->slots[i]; i = (i + 1) & mask)
-		if (strcmp(key_of(m->slots[i]), id) == 0)
+		if (strcmp(key_of(m, m->slots[i]), id) == 0)
 			return m->slots[i];
 	return NULL;
 }
 
-static void place(void **slots, size_t cap, void *obj)
+static void place(const struct objmap *m, void **slots, size_t cap, void *obj)
 {
-	size_t i = hash_str(key_of(obj)) & (cap - 1);
+	size_t i = hash_str(key_of(m, obj)) & (cap - 1);
 	while (slots[i])
 		i = (i + 1) & (cap - 1);
 	slots[i] = obj;
@@ -59,12 +60,12 @@ int objmap_add(struct objmap *m, void *obj)
 			return -1;
 		for (size_t i = 0; i < m->cap; i++)
 			if (m->slots[i])
-				place(ns, ncap, m->slots[i]);
+				place(m, ns, ncap, m->slots[i]);
 		free(m->slots);
 		m->slots = ns;
 		m->cap = ncap;
 	}
-	place(m->slots, m->cap, obj);
+	place(m, m->slots, m->cap, obj);
 	m->used++;
 	return 0;
 }

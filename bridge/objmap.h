@@ -1,5 +1,5 @@
 /* Map from id to object for the two big tables (households and seals): a slot
- * is one pointer, and the key is the object's own id, its first member. Both
+ * is one pointer, and the key is the object's own id, at a fixed offset. Both
  * tables only ever grow (objects live as long as the engine), so there is no
  * delete and no tombstone. At a million seals this halves the tables. */
 #ifndef SB_OBJMAP_H
@@ -10,11 +10,11 @@
 struct objmap {
 	void **slots;
 	size_t cap, used;
+	size_t key_off; /* where the object's id (a char array) is */
 };
 
-void objmap_init(struct objmap *m);
+void objmap_init(struct objmap *m, size_t key_off);
 void objmap_free(struct objmap *m); /* frees the table, not the objects */
-/* obj must start with `char *id` (or `const char *id`) */
 void *objmap_get(const struct objmap *m, const char *id);
 /* Inserts; the id must not be in the map yet. 0, or -1 on OOM. */
 int objmap_add(struct objmap *m, void *obj);

@@ -477,7 +477,6 @@ static int device_row(struct store *s, struct row *r, void *arg)
 	struct device d;
 	memset(&d, 0, sizeof d);
 	const char *id = row_text(r, 0, 1);
-	d.id = (char *)id; /* the engine copies it */
 	const char *hid = row_text(r, 1, 0);
 	d.silence_after_ms = row_i64(r, 2, 0, 0, INT64_MAX);
 	d.fitted_ms = row_i64(r, 3, 0, INT64_MIN, INT64_MAX);
@@ -493,7 +492,7 @@ static int device_row(struct store *s, struct row *r, void *arg)
 	d.silent = (uint8_t)row_int(r, 10, 0, 0, 1);
 	if (row_check(s, r, "device", id) < 0)
 		return -1;
-	return engine_load_device(arg, &d, hid);
+	return engine_load_device(arg, id, &d, hid);
 }
 
 static int alert_row(struct store *s, struct row *r, void *arg)

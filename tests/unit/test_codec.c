@@ -542,10 +542,20 @@ static struct unit u_c = {"c1", SB_LEVEL_COMMUNITY}, u_s = {"s1", SB_LEVEL_STREE
 		   u_d = {"d1", SB_LEVEL_DISTRICT};
 static const struct placement place = {{&u_c, &u_s, &u_d}};
 
+/* Households and seals carry their id inline, as the engine lays them out. */
+union test_household {
+	struct household o;
+	char room[sizeof(struct household) + 32];
+};
+union test_device {
+	struct device o;
+	char room[sizeof(struct device) + 32];
+};
+
 static void make_household(struct household *h, struct device *d)
 {
 	memset(h, 0, sizeof *h);
-	h->id = "hh-1";
+	strcpy(h->id, "hh-1");
 	h->address = "3-2-1502";
 	h->place = &place;
 	h->category = SB_CAT_CONFIRMED_CASE;
@@ -554,7 +564,7 @@ static void make_household(struct household *h, struct device *d)
 	h->end_ms = 1797134400000LL;
 	if (d) {
 		memset(d, 0, sizeof *d);
-		d->id = "seal-1";
+		strcpy(d->id, "seal-1");
 		d->household = h;
 		d->door = SB_DOOR_CLOSED;
 		d->battery = 64;
@@ -567,9 +577,11 @@ static void make_household(struct household *h, struct device *d)
 
 static void test_encode_alert(void)
 {
-	struct household h;
-	struct device d;
-	make_household(&h, &d);
+	union test_household hu;
+	union test_device du;
+	struct household *h = &hu.o;
+	struct device *d = &du.o;
+	make_household(h, d);
 	struct alert_msg m;
 	memset(&m, 0, sizeof m);
 	strcpy(m.alert.id, "A-7");
@@ -580,7 +592,7 @@ static void test_encode_alert(void)
 	m.alert.since_ms = 1795924800123LL;
 	m.alert.count = 3;
 	strcpy(m.alert.by, "officer");
-	m.household = &h;
+	m.household = h;
 	m.to_level = SB_LEVEL_STREET;
 	strcpy(m.event_id, "A-7.2");
 	m.at_ms = 1795925400000LL;
@@ -607,8 +619,8 @@ static void test_encode_alert(void)
 	m.alert.type = SB_ALERT_UNMONITORED;
 	m.alert.state = SB_AST_ACKED;
 	m.alert.device_id[0] = '\0';
-	h.address = NULL;
-	h.category = SB_CAT_NONE;
+	h->address = NULL;
+	h->category = SB_CAT_NONE;
 	j = parse(codec_encode_alert(&m));
 	CHECK_STR(jstr(j, "type"), "unmonitored");
 	CHECK(jnull(j, "device_id"));
@@ -628,10 +640,12 @@ static void test_encode_alert(void)
 
 static void test_encode_state(void)
 {
-	struct household h;
-	struct device d;
+	union test_household hu;
+	union test_device du;
+	struct household *h = &hu.o;
+	struct device *d = &du.o;
 	struct alert a1, a2;
-	make_household(&h, &d);
+	make_household(h, d);
 	memset(&a1, 0, sizeof a1);
 	memset(&a2, 0, sizeof a2);
 	strcpy(a1.id, "A-1");
@@ -639,10 +653,10 @@ static void test_encode_state(void)
 	a1.type = SB_ALERT_DOOR_OPEN;
 	a2.type = SB_ALERT_BATTERY_LOW;
 	/* Listed newest first; the state lists them in type order. */
-	h.alerts = &a2;
+	h->alerts = &a2;
 	a2.next_open = &a1;
 
-	cJSON *j = parse(codec_encode_state(&h, 1795924900000LL));
+	cJSON *j = parse(codec_encode_state(h, 1795924900000LL));
 	CHECK_STR(jstr(j, "household_id"), "hh-1");
 	CHECK_STR(jstr(j, "district_id"), "d1");
 	CHECK_STR(jstr(j, "street_id"), "s1");
@@ -666,30 +680,30 @@ static void test_encode_state(void)
 	cJSON_Delete(j);
 
 	/* a fitted seal never heard, silent, unknown values */
-	d.heard = 0;
-	d.battery = -1;
-	d.tamper = -1;
-	d.last_seen_ms = 0;
-	d.door = SB_DOOR_UNKNOWN;
-	j = parse(codec_encode_state(&h, 0));
+	d->heard = 0;
+	d->battery = -1;
+	d->tamper = -1;
+	d->last_seen_ms = 0;
+	d->door = SB_DOOR_UNKNOWN;
+	j = parse(codec_encode_state(h, 0));
 	CHECK(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(j, "online")));
 	CHECK(jnull(j, "battery") && jnull(j, "tamper") && jnull(j, "last_seen"));
 	CHECK_STR(jstr(j, "door"), "unknown");
 	cJSON_Delete(j);
-	d.heard = 1;
-	d.tamper = 1;
-	d.door = SB_DOOR_OPEN;
-	j = parse(codec_encode_state(&h, 0));
+	d->heard = 1;
+	d->tamper = 1;
+	d->door = SB_DOOR_OPEN;
+	j = parse(codec_encode_state(h, 0));
 	CHECK(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "tamper")));
 	CHECK_STR(jstr(j, "door"), "open");
 	cJSON_Delete(j);
 
 	/* no seal, no address, no category, no persons, no alerts */
-	make_household(&h, NULL);
-	h.address = NULL;
-	h.category = SB_CAT_NONE;
-	h.persons = -1;
-	j = parse(codec_encode_state(&h, 0));
+	make_household(h, NULL);
+	h->address = NULL;
+	h->category = SB_CAT_NONE;
+	h->persons = -1;
+	j = parse(codec_encode_state(h, 0));
 	CHECK(jnull(j, "device_id") && jnull(j, "address") && jnull(j, "category") && jnull(j, "persons"));
 	CHECK(jnull(j, "battery") && jnull(j, "tamper") && jnull(j, "last_seen"));
 	CHECK_STR(jstr(j, "door"), "unknown");

@@ -287,7 +287,7 @@ static void second_run(struct run1 *r, int64_t down_ms)
 		units[l] = sb_household_unit(h, (enum sb_level)l)->id;
 	CHECK(engine_load_household(E, h->id, h->address, units, h->category, h->persons, h->start_ms, h->end_ms,
 				    h->released, h->released_ms, h->unfitted_since_ms, h->changed_ms) == 0);
-	CHECK(engine_load_device(E, d, "h1") == 0);
+	CHECK(engine_load_device(E, d->id, d, "h1") == 0);
 	CHECK(engine_load_alert(E, &r->tamper_copy) == 0);
 	CHECK(engine_load_alert(E, &r->door_copy) == 0);
 	engine_load_counter(E, r->counter);

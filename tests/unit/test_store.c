@@ -155,10 +155,20 @@ static struct permit permit2 = { 1795845600000, 1795849200000, NULL, NULL };
 static struct permit permit1 = { 1795840000000, 1795841000000, "hospital visit", &permit2 };
 static struct permit permit0 = { 1795830000000, 1795831000000, "old", &permit1 };
 
+/* Households and seals carry their id inline, as the engine lays them out. */
+union test_household {
+	struct household o;
+	char room[sizeof(struct household) + 32];
+};
+union test_device {
+	struct device o;
+	char room[sizeof(struct device) + 32];
+};
+
 static void fill_households(struct household *h1, struct household *h2)
 {
 	memset(h1, 0, sizeof *h1);
-	h1->id = "h1";
+	strcpy(h1->id, "h1");
 	h1->address = "3-2-1502";
 	static struct placement place;
 	for (int l = 0; l < SB_LEVEL_COUNT; l++)
@@ -173,7 +183,7 @@ static void fill_households(struct household *h1, struct household *h2)
 	h1->permits = &permit0;
 
 	*h2 = *h1;
-	h2->id = "h2";
+	strcpy(h2->id, "h2");
 	h2->address = NULL;
 	h2->category = SB_CAT_NONE;
 	h2->persons = -1;
@@ -221,47 +231,49 @@ static void test_roundtrip_through_engine(void)
 {
 	const char *p = new_path();
 	struct store *s = open_ok(p);
-	struct household h1, h2;
-	struct device d1, d2;
+	union test_household h1u, h2u;
+	struct household *h1 = &h1u.o, *h2 = &h2u.o;
+	union test_device d1u, d2u;
+	struct device *d1 = &d1u.o, *d2 = &d2u.o;
 	struct action act;
-	fill_households(&h1, &h2);
+	fill_households(h1, h2);
 
-	memset(&d1, 0, sizeof d1);
-	d1.id = "seal-1";
-	d1.household = &h1;
-	d1.silence_after_ms = 120000;
-	d1.fitted_ms = now.wall_ms - 3600000;
-	d1.door = SB_DOOR_OPEN;
-	d1.battery = 55;
-	d1.tamper = 0;
-	d1.seq = 17;
-	d1.last_seen_ms = now.wall_ms - 30000;
-	d1.heard = 1;
-	d2 = d1;
-	d2.id = "seal-2";
-	d2.household = NULL;
-	d2.silence_after_ms = 0;
-	d2.door = SB_DOOR_UNKNOWN;
-	d2.battery = d2.tamper = -1;
-	d2.seq = -1;
-	d2.last_seen_ms = 0;
-	d2.heard = 0;
-	d2.silent = 1;
+	memset(d1u.room, 0, sizeof d1u.room);
+	strcpy(d1->id, "seal-1");
+	d1->household = h1;
+	d1->silence_after_ms = 120000;
+	d1->fitted_ms = now.wall_ms - 3600000;
+	d1->door = SB_DOOR_OPEN;
+	d1->battery = 55;
+	d1->tamper = 0;
+	d1->seq = 17;
+	d1->last_seen_ms = now.wall_ms - 30000;
+	d1->heard = 1;
+	*d2 = *d1;
+	strcpy(d2->id, "seal-2");
+	d2->household = NULL;
+	d2->silence_after_ms = 0;
+	d2->door = SB_DOOR_UNKNOWN;
+	d2->battery = d2->tamper = -1;
+	d2->seq = -1;
+	d2->last_seen_ms = 0;
+	d2->heard = 0;
+	d2->silent = 1;
 
 	CHECK(store_begin(s) == 0);
 	act.kind = ACT_SAVE_HOUSEHOLD;
-	act.u.household = &h1;
+	act.u.household = h1;
 	apply(s, &act);
 	/* Saved again with one permit fewer: the permit list is replaced, not merged. */
-	h1.permits = &permit1;
-	h1.persons = 4;
+	h1->permits = &permit1;
+	h1->persons = 4;
 	apply(s, &act);
-	act.u.household = &h2;
+	act.u.household = h2;
 	apply(s, &act);
 	act.kind = ACT_SAVE_DEVICE;
-	act.u.device = &d1;
+	act.u.device = d1;
 	apply(s, &act);
-	act.u.device = &d2;
+	act.u.device = d2;
 	apply(s, &act);
 
 	act.kind = ACT_SAVE_ALERT;
@@ -294,7 +306,7 @@ static void test_roundtrip_through_engine(void)
 	snprintf(act.u.audit.detail, sizeof act.u.audit.detail, "open within permit");
 	apply(s, &act);
 	act.kind = ACT_PUB_STATE; /* not the store's business */
-	act.u.household = &h1;
+	act.u.household = h1;
 	apply(s, &act);
 	CHECK(store_commit(s) == 0);
 	store_close(s);
@@ -313,10 +325,10 @@ static void test_roundtrip_through_engine(void)
 	CHECK_STR(sb_household_unit(g, SB_LEVEL_DISTRICT)->id, "d-1");
 	CHECK(g->category == SB_CAT_CLOSE_CONTACT);
 	CHECK(g->persons == 4);
-	CHECK(g->start_ms == h1.start_ms && g->end_ms == h1.end_ms);
+	CHECK(g->start_ms == h1->start_ms && g->end_ms == h1->end_ms);
 	CHECK(g->released == 0);
-	CHECK(g->unfitted_since_ms == h1.unfitted_since_ms);
-	CHECK(g->changed_ms == h1.changed_ms);
+	CHECK(g->unfitted_since_ms == h1->unfitted_since_ms);
+	CHECK(g->changed_ms == h1->changed_ms);
 	CHECK(g->permits != NULL && g->permits->next != NULL && g->permits->next->next == NULL);
 	CHECK(g->permits->from_ms == permit1.from_ms && g->permits->until_ms == permit1.until_ms);
 	CHECK_STR(g->permits->reason, "hospital visit");
@@ -330,17 +342,17 @@ static void test_roundtrip_through_engine(void)
 	CHECK(g->address == NULL);
 	CHECK(g->category == SB_CAT_NONE);
 	CHECK(g->persons == -1);
-	CHECK(g->released == 1 && g->released_ms == h2.released_ms);
+	CHECK(g->released == 1 && g->released_ms == h2->released_ms);
 	CHECK(g->permits == NULL && g->device == NULL);
 
 	const struct device *d = engine_device(e, "seal-1");
 	CHECK(d != NULL);
 	CHECK(d->household == engine_household(e, "h1"));
 	CHECK(d->silence_after_ms == 120000);
-	CHECK(d->fitted_ms == d1.fitted_ms);
+	CHECK(d->fitted_ms == d1->fitted_ms);
 	CHECK(d->door == SB_DOOR_OPEN);
 	CHECK(d->battery == 55 && d->tamper == 0 && d->seq == 17);
-	CHECK(d->last_seen_ms == d1.last_seen_ms);
+	CHECK(d->last_seen_ms == d1->last_seen_ms);
 	{
 		/* What was loaded is what is on disk: no liveness left to write. */
 		struct actions fl = {0};
@@ -430,11 +442,12 @@ static void test_bad_rows_refused(void)
 {
 	const char *p = new_path();
 	struct store *s = open_ok(p);
-	struct household h1, h2;
+	union test_household h1u, h2u;
+	struct household *h1 = &h1u.o, *h2 = &h2u.o;
 	struct action act;
-	fill_households(&h1, &h2);
+	fill_households(h1, h2);
 	act.kind = ACT_SAVE_HOUSEHOLD;
-	act.u.household = &h1;
+	act.u.household = h1;
 	apply(s, &act);
 	/* An open alert of a household the roster does not know: the engine's code comes back. */
 	act.kind = ACT_SAVE_ALERT;
@@ -537,13 +550,14 @@ static void test_rollback_and_failed_commit(void)
 {
 	const char *p = new_path();
 	struct store *s = open_ok(p);
-	struct household h1, h2;
+	union test_household h1u, h2u;
+	struct household *h1 = &h1u.o, *h2 = &h2u.o;
 	struct action act;
-	fill_households(&h1, &h2);
+	fill_households(h1, h2);
 
 	CHECK(store_begin(s) == 0);
 	act.kind = ACT_SAVE_HOUSEHOLD;
-	act.u.household = &h1;
+	act.u.household = h1;
 	apply(s, &act);
 	CHECK(store_outbox_add(s, "seal/state/household/h1", "{}", 2, 1, 1, NULL, 0, NULL) == 0);
 	store_rollback(s);
@@ -558,22 +572,23 @@ static void test_rollback_and_failed_commit(void)
 
 	/* A seal fitted to a household that was never saved: caught at commit,
 	 * and the store is usable afterwards. */
-	struct device d;
-	memset(&d, 0, sizeof d);
-	d.id = "seal-x";
-	d.household = &h2;
-	d.battery = d.tamper = -1;
-	d.seq = -1;
+	union test_device du;
+	struct device *d = &du.o;
+	memset(du.room, 0, sizeof du.room);
+	strcpy(d->id, "seal-x");
+	d->household = h2;
+	d->battery = d->tamper = -1;
+	d->seq = -1;
 	CHECK(store_begin(s) == 0);
 	act.kind = ACT_SAVE_DEVICE;
-	act.u.device = &d;
+	act.u.device = d;
 	apply(s, &act);
 	CHECK(store_commit(s) < 0);
 	CHECK(strstr(store_errmsg(s), "FOREIGN KEY") != NULL);
 	CHECK(store_disk_fault(s) == 0);
 	CHECK(store_begin(s) == 0);
 	act.kind = ACT_SAVE_HOUSEHOLD;
-	act.u.household = &h1;
+	act.u.household = h1;
 	apply(s, &act);
 	CHECK(store_commit(s) == 0);
 	e = load(s);
