@@ -32,6 +32,27 @@ static void test_admit_bad_end(void)
 	finish();
 }
 
+static void test_admit_changes_address(void)
+{
+	start_quiet();
+	struct command c = admit_cmd("h1", "c1", "s1", "d1", now.wall_ms + DAY);
+	snprintf(c.address, sizeof(c.address), "3-2-1502");
+	run_ok(&c);
+	/* Longer (moves to its own allocation), shorter (fits in place), gone, back. */
+	static const char *const addrs[] = {"Building 12, Unit 3, Room 1502, Riverside Road", "1-1-1", "", "3-2-1502"};
+	for (size_t i = 0; i < sizeof addrs / sizeof addrs[0]; i++) {
+		snprintf(c.address, sizeof(c.address), "%s", addrs[i]);
+		run_ok(&c);
+		if (addrs[i][0])
+			CHECK_STR(H("h1")->address, addrs[i]);
+		else
+			CHECK(H("h1")->address == NULL);
+		CHECK(pub_state_of("h1"));
+	}
+	CHECK_STR(H("h1")->id, "h1"); /* the id the address may sit behind is intact */
+	finish();
+}
+
 static void test_admit_existing_updates(void)
 {
 	start_quiet();
@@ -372,6 +393,7 @@ static void test_restart_silence_counts_from_start(void)
 int main(void)
 {
 	RUN(test_admit_bad_end);
+	RUN(test_admit_changes_address);
 	RUN(test_admit_existing_updates);
 	RUN(test_admit_earlier_end_moves_timer);
 	RUN(test_release_errors);
