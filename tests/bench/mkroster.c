@@ -91,7 +91,7 @@ int main(int argc, char **argv)
 		case 'p': prefix = optarg; break;
 		case 'l': lat = bench_arg_i64("mkroster", "-l", optarg, 0, 99999); break;
 		case 'k': marks = bench_arg_i64("mkroster", "-k", optarg, 0, 9999); break;
-		case 'b': burst = bench_arg_i64("mkroster", "-b", optarg, 0, 99999); break;
+		case 'b': burst = bench_arg_i64("mkroster", "-b", optarg, 0, 100000); break;
 		case 'S': burst_silence_ms = bench_arg_i64("mkroster", "-S", optarg, 1, 2592000000); break;
 		default: usage();
 		}
