@@ -4,9 +4,13 @@
 # Mosquitto, side by side in one run, and prints a table of ratios. Numbers
 # are noisy on a small machine: compare the ratios, not the absolutes.
 #   scripts/bench.sh [--seals S] [--messages N] [--state-messages M] [--probes P]
-#                    [--repeat K] [--idle SECONDS] [--results FILE] [--keep] [--quick]
+#                    [--burst B] [--burst-silence SECONDS] [--repeat K] [--idle SECONDS]
+#                    [--results FILE] [--keep] [--quick]
 # --repeat: run each throughput measurement K times and keep the best (noise).
-# --quick: tiny sizes, a few seconds, for the test command.
+# --burst: B seals (default 10000, 0: no such phase) fall silent in the same second
+#   (silence_after SECONDS, default 15) under background heartbeats; their alerts are
+#   timed from each seal's deadline.
+# --quick: tiny sizes, under a minute, for the test command.
 # Exit status: 0 unless a tool or the daemon crashed (a missed target is not a failure).
 set -uo pipefail
 
@@ -15,9 +19,10 @@ REPO=$(pwd)
 BUILD=${BUILD_DIR:-$REPO/build}
 MOSQUITTO=${MOSQUITTO_BIN:-/usr/sbin/mosquitto}
 SEALS=100000 MESSAGES=200000 STATE_MESSAGES='' PROBES=200 REPEAT=1 IDLE_S=10 BG_RATE=5000 KEEP=0 RESULTS=''
+BURST=10000 BURST_SILENCE_S=15
 
 usage() {
-	sed -n '3,10p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '3,14p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 num() {
@@ -33,10 +38,12 @@ while [ $# -gt 0 ]; do
 	--state-messages) num --state-messages "${2:-}" 1 100000000; STATE_MESSAGES=$2; shift 2 ;;
 	--probes) num --probes "${2:-}" 1 250; PROBES=$2; shift 2 ;;
 	--idle) num --idle "${2:-}" 1 600; IDLE_S=$2; shift 2 ;;
+	--burst) num --burst "${2:-}" 0 100000; BURST=$2; shift 2 ;;
+	--burst-silence) num --burst-silence "${2:-}" 1 3600; BURST_SILENCE_S=$2; shift 2 ;;
 	--repeat) num --repeat "${2:-}" 1 20; REPEAT=$2; shift 2 ;;
 	--results) RESULTS=${2:?}; shift 2 ;;
 	--keep) KEEP=1; shift ;;
-	--quick) SEALS=2000 MESSAGES=20000 PROBES=40 IDLE_S=3; shift ;;
+	--quick) SEALS=2000 MESSAGES=20000 PROBES=40 IDLE_S=3 BURST=200 BURST_SILENCE_S=5; shift ;;
 	*) usage ;;
 	esac
 done
@@ -58,7 +65,7 @@ check_rc() {
 }
 
 # ---- build ------------------------------------------------------------------
-TOOLS="sealbridge bench_loadgen bench_sink bench_alertlat bench_startwatch bench_mkroster bench_nodelay"
+TOOLS="sealbridge bench_loadgen bench_sink bench_alertlat bench_burst bench_startwatch bench_mkroster bench_nodelay"
 if [ ! -f "$BUILD/CMakeCache.txt" ]; then
 	timeout 600 cmake -S "$REPO" -B "$BUILD" >/dev/null || exit 1
 fi
@@ -249,9 +256,44 @@ latency() { # tag background(0|1) -> LAT="p50 p90 p99 max lost"
 	LAT="$(kv p50_ms "$f") $(kv p90_ms "$f") $(kv p99_ms "$f") $(kv max_ms "$f") $(kv lost "$f")"
 }
 
+# "A city": BURST seals fall silent in the same second while BG_RATE heartbeats/s
+# go on to the other seals. The roster stores the burst seals as silent already,
+# so the daemon arms no silence timer for them before this phase; bench_burst's
+# one heartbeat each (spread over a second) brings them back and starts their
+# silence_after from then. The daemon counts silence from max(last seen, last
+# (re)connect): it has been online since its start, long before the heartbeats,
+# unless it lost the broker meanwhile, which is checked in its log.
+BURST_WAIT_S=15
+burst() { # tag -> BST="p50 p90 p99 max first lost"
+	local tag=$1 dur lost0 lost1
+	dur=$(( 1 + BURST_SILENCE_S + BURST_WAIT_S ))
+	lost0=$(grep -c 'connection to .* lost' "$WORK/sealbridge.log" 2>/dev/null)
+	"$B/bench_loadgen" -u "$URI" -n $(( BG_RATE * (dur + 2) )) -s "$SEALS" -r "$BG_RATE" -T $(( dur + 30 )) \
+		>"$WORK/$tag.bg" &
+	BG_PID=$!
+	sleep 1
+	"$B/bench_burst" -u "$URI" -n "$BURST" -S $(( BURST_SILENCE_S * 1000 )) -d 1000 -W "$BURST_WAIT_S" \
+		-v "$WORK/$tag.samples" >"$WORK/$tag.out"
+	check_rc "burst ($tag)" $?
+	kill -TERM "$BG_PID" 2>/dev/null
+	wait "$BG_PID" 2>/dev/null
+	BG_PID=
+	lost1=$(grep -c 'connection to .* lost' "$WORK/sealbridge.log" 2>/dev/null)
+	[ "${lost1:-0}" = "${lost0:-0}" ] ||
+		warn "the daemon lost the broker during the burst: its silence deadlines moved (see $WORK/sealbridge.log)"
+	# Let the daemon drain what the broker still holds for it.
+	through_daemon hb 1 "$tag.drain"
+	local f=$WORK/$tag.out
+	BST="$(kv p50_ms "$f") $(kv p90_ms "$f") $(kv p99_ms "$f") $(kv max_ms "$f") $(kv first_ms "$f") $(kv lost "$f")"
+	if [ "$(kv early "$f")" != 0 ] || [ "$(kv bad_since "$f")" != 0 ]; then
+		warn "burst: $(kv early "$f") alerts before the heartbeat, $(kv bad_since "$f") with an unreadable since"
+	fi
+}
+
 # ---- the run ----------------------------------------------------------------
-say "roster: $SEALS seals (+$((PROBES * 4)) latency probes, 100 markers)"
-"$B/bench_mkroster" -f "$WORK/roster.db" -s "$SEALS" -l $((PROBES * 4)) -k 100 >"$WORK/mkroster.out" || exit 1
+say "roster: $SEALS seals (+$((PROBES * 4)) latency probes, 100 markers, $BURST burst seals)"
+"$B/bench_mkroster" -f "$WORK/roster.db" -s "$SEALS" -l $((PROBES * 4)) -k 100 -b "$BURST" \
+	-S $(( BURST_SILENCE_S * 1000 )) >"$WORK/mkroster.out" || exit 1
 ROSTER_S=$(kv elapsed_s "$WORK/mkroster.out")
 start_broker
 
@@ -293,6 +335,13 @@ read -r L_I50 L_I90 L_I99 L_IMAX L_ILOST <<<"$LAT"
 latency lat-bg 1
 read -r L_B50 L_B90 L_B99 L_BMAX L_BLOST <<<"$LAT"
 
+S_50='' S_90='' S_99='' S_MAX='' S_FIRST='' S_LOST=''
+if [ "$BURST" -gt 0 ]; then
+	say "daemon: $BURST seals silent in the same second (silence_after $BURST_SILENCE_S s), under $BG_RATE heartbeats/s"
+	burst burst
+	read -r S_50 S_90 S_99 S_MAX S_FIRST S_LOST <<<"$BST"
+fi
+
 say "daemon: idle CPU over $IDLE_S s"
 sleep 1
 c0=$(cpu_ticks "$DAEMON_PID")
@@ -322,7 +371,7 @@ R_HB=$(ratio "$C_HB" "$D_HB") R_ST=$(ratio "$C_ST" "$D_ST")
 
 printf '\nsealbridge benchmark: %s seals, %s heartbeats, %s state reports, best of %s; %s probes; %s cores; roster built in %s s\n' \
 	"$SEALS" "$MESSAGES" "$STATE_MESSAGES" "$REPEAT" "$PROBES" "$(nproc)" "$ROSTER_S"
-fmt='%-44s %10s %10s %7s %-16s %s\n'
+fmt='%-60s %10s %10s %7s %-16s %s\n'
 printf "$fmt" metric ceiling daemon ratio target verdict
 printf "$fmt" "heartbeats/s" "${C_HB:--}" "${D_HB:--}" "$R_HB" ">=0.8x" "$(verdict "$R_HB >= 0.8")"
 printf "$fmt" "state changes/s" "${C_ST:--}" "${D_ST:--}" "$R_ST" ">=0.45x" "$(verdict "$R_ST >= 0.45")"
@@ -336,6 +385,11 @@ printf "$fmt" "daemon with TCP_NODELAY: idle p50/p99 ms" - "$N_I50/$N_I99" - "<=
 printf "$fmt" "  p90/max ms, lost" - "$N_I90/$N_IMAX" - - "lost $N_ILOST"
 printf "$fmt" "daemon with TCP_NODELAY: ${BG_RATE} hb/s p50/p99" - "$N_B50/$N_B99" - "<=1/<=5" "$(verdict "$N_B50 <= 1 && $N_B99 <= 5")"
 printf "$fmt" "  p90/max ms, lost" - "$N_B90/$N_BMAX" - - "lost $N_BLOST"
+if [ "$BURST" -gt 0 ]; then
+	printf "$fmt" "$BURST silent in one second: alert after deadline p50/p99 ms" - "$S_50/$S_99" - "p99<=100" \
+		"$(verdict "${S_LOST:-1} == 0 && ${S_99:-1e9} <= 100")"
+	printf "$fmt" "  first/max ms, lost" - "$S_FIRST/$S_MAX" - - "lost ${S_LOST:--}"
+fi
 printf "$fmt" "RSS after load (MB)" - "$(mb "$RSS_LOAD")" - - -
 printf "$fmt" "RSS/HWM after every seal reported (MB)" - "$(mb "$RSS_ALL")/$(mb "$HWM_ALL")" - "<=300 at 1M" \
 	"$(verdict "${HWM_END:-0} / 1024 <= 300 * $SEALS / 1000000 || ${HWM_END:-0} / 1024 <= 300")"
@@ -347,13 +401,21 @@ printf "$fmt" "idle CPU over ${IDLE_S} s (%)" - "${IDLE_PCT:--}" - "~0" "$(verdi
 printf "$fmt" "broker log lines about dropped messages" - "${DROPS:-0}" - "0" "$(verdict "${DROPS:-0} == 0")"
 echo "(heartbeats with \"{}\" to ids seal-NNNNNN round robin; state: battery 81/80 alternating; latency: door"
 echo " openings of fresh seals every 50 ms timed to the raised alert at a subscriber; TCP_NODELAY on the"
-echo " bench clients always; the daemon's own socket only in the shim rows, as Paho C cannot set it)"
+if [ "$BURST" -gt 0 ]; then
+	echo " bench clients always; the daemon's own socket only in the shim rows, as Paho C cannot set it;"
+	echo " burst: one heartbeat to each burst seal within one second under $BG_RATE hb/s, each alert's arrival"
+	echo " timed from its deadline, since + silence_after $BURST_SILENCE_S s; ok needs p99<=100 and none lost)"
+else
+	echo " bench clients always; the daemon's own socket only in the shim rows, as Paho C cannot set it)"
+fi
 
 if [ -n "$RESULTS" ]; then
 	echo "seals=$SEALS messages=$MESSAGES state_messages=$STATE_MESSAGES c_hb=$C_HB d_hb=$D_HB c_state=$C_ST" \
 		"d_state=$D_ST cpu_hb_us=$CPU_HB cpu_state_us=$CPU_ST lat_idle_p50=$L_I50 lat_idle_p99=$L_I99" \
 		"lat_bg_p50=$L_B50 lat_bg_p99=$L_B99 nd_idle_p50=$N_I50 nd_idle_p99=$N_I99 nd_bg_p50=$N_B50" \
 		"nd_bg_p99=$N_B99 rss_load_kb=$RSS_LOAD rss_all_kb=$RSS_ALL hwm_end_kb=$HWM_END start_ms=$START1_MS" \
-		"start2_ms=$START2_MS stop_ms=$STOP1_MS idle_cpu_pct=$IDLE_PCT roster_s=$ROSTER_S drops=$DROPS" >>"$RESULTS"
+		"start2_ms=$START2_MS stop_ms=$STOP1_MS idle_cpu_pct=$IDLE_PCT roster_s=$ROSTER_S drops=$DROPS" \
+		"burst=$BURST burst_silence_s=$BURST_SILENCE_S burst_p50=$S_50 burst_p90=$S_90 burst_p99=$S_99" \
+		"burst_first=$S_FIRST burst_max=$S_MAX burst_lost=$S_LOST" >>"$RESULTS"
 fi
 exit $CRASHED

@@ -9,7 +9,15 @@
  * have a household of their own in community c-probe, so every door opening
  * of one raises exactly one alert. All households are admitted from a day ago
  * to a year ahead, without permits; every seal was heard a minute ago with
- * its door closed and battery 80. */
+ * its door closed and battery 80.
+ *
+ * Burst seals burst-%05d (-b, for the "seals fall silent in the same second"
+ * phase) each have a household of their own in community c-burst and their
+ * own silence_after (-S ms; every other seal has 0, the daemon's default).
+ * They are stored as silent already (their device_silent alert long closed):
+ * the daemon then arms no silence timer for them at start-up, so they cannot
+ * go silent during the phases before the burst. A heartbeat brings each back
+ * (it stays silent until one) and starts its silence_after from that moment. */
 #include <getopt.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -24,6 +32,8 @@ struct ins {
 	sqlite3 *db;
 	sqlite3_stmt *hh, *dev;
 	int64_t now_ms;
+	int64_t silence_after_ms; /* per seal: 0 is the daemon's default */
+	int silent;
 };
 
 static int step(sqlite3 *db, sqlite3_stmt *st, const char *what)
@@ -56,12 +66,15 @@ static int add_seal(struct ins *x, const char *dev, const char *hh, const char *
 	sqlite3_bind_text(d, 2, hh, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(d, 3, x->now_ms - day);
 	sqlite3_bind_int64(d, 4, x->now_ms - 60000);
+	sqlite3_bind_int64(d, 5, x->silence_after_ms);
+	sqlite3_bind_int(d, 6, x->silent);
 	return step(x->db, d, "insert device");
 }
 
 static void usage(void)
 {
 	fprintf(stderr, "usage: mkroster -f DB -s SEALS [-p PREFIX] [-l LATENCY_SEALS] [-k MARK_SEALS]\n"
+			"                [-b BURST_SEALS] [-S BURST_SILENCE_AFTER_MS]\n"
 			"  DB must not exist yet (or be an empty sealbridge database)\n");
 	exit(2);
 }
@@ -69,15 +82,17 @@ static void usage(void)
 int main(int argc, char **argv)
 {
 	const char *path = NULL, *prefix = "seal-";
-	int64_t seals = -1, lat = 1000, marks = 100;
+	int64_t seals = -1, lat = 1000, marks = 100, burst = 0, burst_silence_ms = 15000;
 	int o;
-	while ((o = getopt(argc, argv, "f:s:p:l:k:")) != -1) {
+	while ((o = getopt(argc, argv, "f:s:p:l:k:b:S:")) != -1) {
 		switch (o) {
 		case 'f': path = optarg; break;
 		case 's': seals = bench_arg_i64("mkroster", "-s", optarg, 0, 99999999); break;
 		case 'p': prefix = optarg; break;
 		case 'l': lat = bench_arg_i64("mkroster", "-l", optarg, 0, 99999); break;
 		case 'k': marks = bench_arg_i64("mkroster", "-k", optarg, 0, 9999); break;
+		case 'b': burst = bench_arg_i64("mkroster", "-b", optarg, 0, 100000); break;
+		case 'S': burst_silence_ms = bench_arg_i64("mkroster", "-S", optarg, 1, 2592000000); break;
 		default: usage();
 		}
 	}
@@ -114,7 +129,7 @@ int main(int argc, char **argv)
 		rc = sqlite3_prepare_v2(x.db,
 					"INSERT INTO devices(id, household_id, silence_after_ms, fitted_ms, door,"
 					" battery, tamper, last_seen_ms, heard, silent)"
-					" VALUES(?1, ?2, 0, ?3, 'closed', 80, 0, ?4, 1, 0)",
+					" VALUES(?1, ?2, ?5, ?3, 'closed', 80, 0, ?4, 1, ?6)",
 					-1, &x.dev, NULL);
 	if (rc != SQLITE_OK) {
 		fprintf(stderr, "mkroster: %s\n", sqlite3_errmsg(x.db));
@@ -145,6 +160,14 @@ int main(int argc, char **argv)
 		snprintf(addr, sizeof(addr), "9-2-%lld", (long long)i);
 		fail = add_seal(&x, dev, hh, "c-probe", "s-probe", "d-probe", addr) < 0;
 	}
+	x.silence_after_ms = burst_silence_ms;
+	x.silent = 1;
+	for (int64_t i = 0; i < burst && !fail; i++) {
+		snprintf(dev, sizeof(dev), "burst-%05lld", (long long)i);
+		snprintf(hh, sizeof(hh), "hb-%05lld", (long long)i);
+		snprintf(addr, sizeof(addr), "9-3-%lld", (long long)i);
+		fail = add_seal(&x, dev, hh, "c-burst", "s-burst", "d-burst", addr) < 0;
+	}
 	sqlite3_finalize(x.hh);
 	sqlite3_finalize(x.dev);
 	if (!fail && sqlite3_exec(x.db, "COMMIT; PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL) != SQLITE_OK) {
@@ -154,7 +177,9 @@ int main(int argc, char **argv)
 	sqlite3_close(x.db);
 	if (fail)
 		return 1;
-	printf("mkroster seals=%lld latency_seals=%lld mark_seals=%lld elapsed_s=%.3f\n", (long long)seals,
-	       (long long)lat, (long long)marks, (double)(bench_now_ns() - t0) / 1e9);
+	printf("mkroster seals=%lld latency_seals=%lld mark_seals=%lld burst_seals=%lld burst_silence_ms=%lld"
+	       " elapsed_s=%.3f\n",
+	       (long long)seals, (long long)lat, (long long)marks, (long long)burst, (long long)burst_silence_ms,
+	       (double)(bench_now_ns() - t0) / 1e9);
 	return 0;
 }
