@@ -101,48 +101,6 @@ static void cb_published(void *arg, uint64_t token, int ok, int reason, const ch
 
 /* ---- main loop ---- */
 
-/* Under s->mu: picks the messages to send now (they are marked in flight). */
-static int collect_one(void *arg, struct outmsg *m)
-{
-	struct service *s = arg;
-	if (s->nbatch == s->capbatch) {
-		size_t ncap = s->capbatch ? s->capbatch * 2 : 64;
-		struct outmsg **nb = realloc(s->batch, ncap * sizeof(*nb));
-		if (!nb)
-			return -1;
-		s->batch = nb;
-		s->capbatch = ncap;
-	}
-	s->batch[s->nbatch++] = m;
-	return 0;
-}
-
-static void collect(struct service *s, struct sb_now now)
-{
-	s->nbatch = 0;
-	outq_pump(&s->outq, s->inflight_cap, now.mono_ms, collect_one, s);
-}
-
-/* Without s->mu: only the main loop removes messages from the queue, so the
- * collected ones stay valid; their fields do not change once queued. */
-static void send_batch(struct service *s)
-{
-	size_t i = 0;
-	for (; i < s->nbatch; i++) {
-		struct outmsg *m = s->batch[i];
-		if (transport_publish(s->transport, m->topic, m->payload, m->len, m->qos, m->retained, m->corr,
-				      m->corr_len, m->token) != 0)
-			break;
-	}
-	if (i == s->nbatch)
-		return;
-	/* The transport is not taking messages now: the rest go again later, in order. */
-	pthread_mutex_lock(&s->mu);
-	for (; i < s->nbatch; i++)
-		outq_unsend(&s->outq, s->batch[i]);
-	pthread_mutex_unlock(&s->mu);
-}
-
 static void publish_status(struct service *s, const char *state, struct sb_now now)
 {
 	char t[CONFIG_STR_MAX + 32];
@@ -282,6 +240,7 @@ static void went_down(struct service *s, const char *cause, struct sb_now now)
 	pthread_mutex_lock(&s->mu);
 	s->conn = CONN_DOWN;
 	engine_set_connected(s->engine, 0, now);
+	service_wait_send(s); /* outq_disconnected drops volatile messages a batch may hold */
 	outq_disconnected(&s->outq);
 	pthread_mutex_unlock(&s->mu);
 	s->reconnect_mono = now.mono_ms + s->backoff_ms;
@@ -409,9 +368,10 @@ static void shutdown_clean(struct service *s)
 		publish_status(s, "offline", now);
 		int64_t until = now.mono_ms + SHUTDOWN_WAIT_MS;
 		while (now.mono_ms < until && s->outq.n) {
-			collect(s, now);
+			int mine = service_collect(s, &s->main_batch, SIZE_MAX, now.mono_ms);
 			pthread_mutex_unlock(&s->mu);
-			send_batch(s);
+			if (mine)
+				service_send(s, &s->main_batch);
 			struct pollfd p = {s->wake_fd, POLLIN, 0};
 			poll(&p, 1, 50);
 			uint64_t v;
@@ -455,12 +415,11 @@ int service_run(struct service *s, const char *cfg_path, volatile sig_atomic_t *
 		const char *err = service_status_error(s);
 		if (s->conn == CONN_READY && strcmp(err ? err : "", s->status_sent) != 0)
 			publish_status(s, "online", now);
-		s->nbatch = 0;
-		if (s->conn == CONN_READY)
-			collect(s, now);
+		int mine = service_collect(s, &s->main_batch, SIZE_MAX, now.mono_ms);
 		int64_t next = next_wake(s, now);
 		pthread_mutex_unlock(&s->mu);
-		send_batch(s);
+		if (mine && service_send(s, &s->main_batch))
+			next = now.mono_ms; /* more came while we sent */
 #ifdef SB_HAVE_SYSTEMD
 		if (wd_usec && now.mono_ms >= next_wd) {
 			sd_notify(0, "WATCHDOG=1");
@@ -504,6 +463,7 @@ int service_new(const struct config *cfg, struct service **out)
 	s->wake_fd = -1;
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_mutex_init(&s->evmu, NULL);
+	pthread_cond_init(&s->sent, NULL);
 	outq_init(&s->outq);
 	actions_init(&s->actions);
 	actions_init(&s->unsaved);
@@ -594,10 +554,12 @@ void service_free(struct service *s)
 	actions_free(&s->unsaved);
 	free(s->results);
 	free(s->done_ids);
-	free(s->batch);
+	service_batch_free(&s->main_batch);
+	service_batch_free(&s->rx_batch);
 	if (s->wake_fd >= 0)
 		close(s->wake_fd);
 	pthread_mutex_destroy(&s->mu);
 	pthread_mutex_destroy(&s->evmu);
+	pthread_cond_destroy(&s->sent);
 	free(s);
 }

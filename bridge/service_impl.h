@@ -23,6 +23,12 @@ struct pub_result {
 	char why[120];
 };
 
+/* Messages collected from the queue for one thread to send. */
+struct batch {
+	struct outmsg **v;
+	size_t n, cap;
+};
+
 struct service {
 	struct config cfg;
 	struct vendor_settings vendors;
@@ -53,8 +59,13 @@ struct service {
 	struct actions unsaved; /* saves that failed (disk full): retried in order, before anything newer */
 	int64_t next_store_retry_mono;
 	size_t inflight_cap; /* min(max_inflight, the broker's Receive Maximum) */
-	struct outmsg **batch; /* collected under mu, sent without it */
-	size_t nbatch, capbatch;
+	/* Publishing (service_send.c): one thread at a time sends a batch it
+	 * collected, so the queue's order is the order on the wire. */
+	int sending;            /* under mu */
+	int rx_active;          /* under mu: the receive thread is in a callback and sends on its way out */
+	pthread_cond_t sent;    /* signalled when a batch is out */
+	struct batch main_batch; /* main loop only */
+	struct batch rx_batch;   /* the transport's receive thread only */
 	int64_t *done_ids;
 	size_t ndone, capdone;
 	int64_t done_since_mono; /* oldest confirmed row not yet deleted */
@@ -76,5 +87,16 @@ void service_engine_settings(const struct config *c, struct engine_settings *es)
 /* Retries the saves and outbox rows that could not be written. Caller holds mu. */
 void service_store_retry(struct service *s);
 const char *service_status_error(const struct service *s);
+
+/* service_send.c. Under mu: collects up to max sendable messages into b and
+ * takes the sending turn; 0 (nothing taken) when another thread has the turn,
+ * the link is not ready or nothing can go now. */
+int service_collect(struct service *s, struct batch *b, size_t max, int64_t now_mono);
+/* Without mu, after service_collect returned 1: sends b and gives the turn
+ * back. Returns non-zero when messages are left that could go now. */
+int service_send(struct service *s, struct batch *b);
+/* Under mu: waits until no thread is sending (before touching what may be in a batch). */
+void service_wait_send(struct service *s);
+void service_batch_free(struct batch *b);
 
 #endif

@@ -12,6 +12,9 @@
 #include "log.h"
 #include "service_impl.h"
 
+/* Enough for what one input causes; a backlog is the main loop's to send. */
+#define RX_BATCH_MAX 256
+
 void service_engine_settings(const struct config *c, struct engine_settings *es)
 {
 	es->silence_after_ms = c->timing.silence_after_ms;
@@ -350,6 +353,7 @@ void service_on_message(void *arg, const struct transport_msg *m)
 	struct sb_now now = clock_now();
 	size_t dl = strlen(s->topic_prefix_dev), cl = strlen(s->topic_prefix_cmd);
 	pthread_mutex_lock(&s->mu);
+	s->rx_active = 1;
 	if (strncmp(m->topic, s->topic_prefix_dev, dl) == 0) {
 		const char *id = m->topic + dl;
 		const char *slash = strchr(id, '/');
@@ -367,7 +371,18 @@ void service_on_message(void *arg, const struct transport_msg *m)
 	} else {
 		on_vendor(s, m, now);
 	}
-	int wake = s->outq.n > 0;
+	/* What this input caused goes out from here, before the PUBACK of the input. */
+	int mine = service_collect(s, &s->rx_batch, RX_BATCH_MAX, now.mono_ms);
+	pthread_mutex_unlock(&s->mu);
+	if (mine)
+		service_send(s, &s->rx_batch);
+	pthread_mutex_lock(&s->mu);
+	s->rx_active = 0;
+	/* Left over (a full batch, or the main loop queued more meanwhile and
+	 * left it to us): the main loop sends it. A full in-flight window is
+	 * freed by a PUBACK, which wakes the main loop anyway. */
+	int wake = !s->sending && s->outq.n > s->outq.inflight + s->outq.waiting &&
+		   s->outq.inflight < s->inflight_cap;
 	pthread_mutex_unlock(&s->mu);
 	if (wake)
 		service_wake(s);

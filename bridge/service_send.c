@@ -1,0 +1,95 @@
+/* Publishing from the queue. Either thread may send: the transport's receive
+ * thread sends what an input caused before it returns (Paho runs callbacks on
+ * its own thread and lets that thread publish without its lock, so this saves
+ * a hand-over to the main loop and the main loop's wait for Paho's lock while
+ * a callback commits), and the main loop sends everything else (deadlines,
+ * retries, what the receive thread left). Whoever collects a batch holds the
+ * turn until it is out, so two batches never interleave on the wire. Nobody
+ * waits for the turn while Paho's lock may be held: the receive thread skips
+ * its turn when the main loop has it and leaves its messages to it. */
+#include <stdlib.h>
+
+#include "service_impl.h"
+
+struct collect_ctx {
+	struct batch *b;
+	size_t max;
+};
+
+static int collect_one(void *arg, struct outmsg *m)
+{
+	struct collect_ctx *c = arg;
+	struct batch *b = c->b;
+	if (b->n >= c->max)
+		return -1; /* the rest stays pending, in order */
+	if (b->n == b->cap) {
+		size_t ncap = b->cap ? b->cap * 2 : 64;
+		struct outmsg **nv = realloc(b->v, ncap * sizeof(*nv));
+		if (!nv)
+			return -1;
+		b->v = nv;
+		b->cap = ncap;
+	}
+	b->v[b->n++] = m;
+	return 0;
+}
+
+static int sendable(const struct outq *q)
+{
+	return q->n > q->inflight + q->waiting;
+}
+
+int service_collect(struct service *s, struct batch *b, size_t max, int64_t now_mono)
+{
+	b->n = 0;
+	if (s->sending || s->conn != CONN_READY)
+		return 0;
+	/* While the receive thread is in a callback it holds Paho's lock: the main
+	 * loop would wait for it at every message, so the receive thread takes
+	 * the main loop's messages along on its way out. */
+	if (b == &s->main_batch && s->rx_active)
+		return 0;
+	struct collect_ctx c = {b, max};
+	outq_pump(&s->outq, s->inflight_cap, now_mono, collect_one, &c);
+	if (!b->n)
+		return 0;
+	s->sending = 1;
+	return 1;
+}
+
+int service_send(struct service *s, struct batch *b)
+{
+	size_t i = 0;
+	/* The collected messages stay valid: only the main loop removes messages,
+	 * and it waits for the turn (service_wait_send) before it removes any that
+	 * may not be out yet. Their fields do not change once queued. */
+	for (; i < b->n; i++) {
+		struct outmsg *m = b->v[i];
+		if (transport_publish(s->transport, m->topic, m->payload, m->len, m->qos, m->retained, m->corr,
+				      m->corr_len, m->token) != 0)
+			break;
+	}
+	pthread_mutex_lock(&s->mu);
+	/* The transport is not taking messages now: the rest go again later, in order. */
+	for (; i < b->n; i++)
+		outq_unsend(&s->outq, b->v[i]);
+	b->n = 0;
+	s->sending = 0;
+	pthread_cond_broadcast(&s->sent);
+	int more = s->conn == CONN_READY && sendable(&s->outq) && s->outq.inflight < s->inflight_cap;
+	pthread_mutex_unlock(&s->mu);
+	return more;
+}
+
+void service_wait_send(struct service *s)
+{
+	while (s->sending)
+		pthread_cond_wait(&s->sent, &s->mu);
+}
+
+void service_batch_free(struct batch *b)
+{
+	free(b->v);
+	b->v = NULL;
+	b->n = b->cap = 0;
+}
