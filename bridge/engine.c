@@ -576,6 +576,17 @@ int engine_flush_liveness(struct engine *e, size_t slots, struct actions *out)
 	return e->flush_cursor == 0;
 }
 
+int engine_republish(struct engine *e, const char *household_id, struct sb_now now, struct actions *out)
+{
+	struct household *h = objmap_get(&e->households, household_id);
+	if (!h)
+		return -1;
+	engine_begin(e, out);
+	engine_touch_household(e, h, HF_PUB);
+	engine_end(e, now);
+	return 0;
+}
+
 size_t engine_household_count(const struct engine *e)
 {
 	return objmap_size(&e->households);

@@ -131,6 +131,9 @@ int64_t engine_next_deadline(const struct engine *e);
  * of them from where the previous call stopped. Returns 1 when this call
  * finished a pass over all devices. */
 int engine_flush_liveness(struct engine *e, size_t slots, struct actions *out);
+/* Publishes a household's state again (after a crash lost it on the way).
+ * 0, or -1 when the household is not known. */
+int engine_republish(struct engine *e, const char *household_id, struct sb_now now, struct actions *out);
 
 
 size_t engine_household_count(const struct engine *e);

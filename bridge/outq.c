@@ -86,6 +86,23 @@ static void requeue(struct outq *q, struct outmsg *m)
 	q->cursor = q->head;
 }
 
+void outq_mark_derived(struct outq *q, int64_t since_ms)
+{
+	if (q->tail) {
+		q->tail->derived = 1;
+		q->tail->since_ms = since_ms;
+	}
+}
+
+int64_t outq_oldest_derived(const struct outq *q)
+{
+	int64_t oldest = INT64_MAX;
+	for (const struct outmsg *m = q->head; m; m = m->next)
+		if (m->derived && m->since_ms < oldest)
+			oldest = m->since_ms;
+	return oldest;
+}
+
 size_t outq_pump(struct outq *q, size_t max_inflight, int64_t now_mono, outq_send_fn send, void *arg)
 {
 	size_t sent = 0;

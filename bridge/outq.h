@@ -15,6 +15,8 @@ struct outmsg {
 	struct outmsg *next, *prev;
 	int64_t id;        /* outbox row, 0 when not stored */
 	int is_volatile;   /* dropped rather than kept while disconnected */
+	int derived;       /* a household state: kept, never stored; made again from the roster after a crash */
+	int64_t since_ms;  /* derived: wall time of the change it carries */
 	uint64_t token;    /* of the current send attempt; 0 when not in flight */
 	char tokkey[24];
 	char *topic;
@@ -43,6 +45,10 @@ void outq_free(struct outq *q);
 /* Copies everything. 0, or -1 on OOM. */
 int outq_push(struct outq *q, int64_t id, int is_volatile, const char *topic, const void *payload, size_t len,
 	      int qos, int retained, const void *corr, size_t corr_len);
+/* Marks the last pushed message as a derived one (see struct outmsg). */
+void outq_mark_derived(struct outq *q, int64_t since_ms);
+/* The since_ms of the oldest derived message, or INT64_MAX when there is none. */
+int64_t outq_oldest_derived(const struct outq *q);
 /* Sends pending messages in order while fewer than max_inflight are in flight.
  * send returns 0 when the message was handed to the transport. Returns how many were sent. */
 typedef int (*outq_send_fn)(void *arg, struct outmsg *m);

@@ -22,7 +22,6 @@
 #define RECONNECT_MIN_MS 500
 #define RECONNECT_MAX_MS 30000
 #define CONNECT_WATCHDOG_MS 60000
-#define REFUSED_RETRY_MS 5000
 #define CHECKPOINT_EVERY_MS 2000
 #define SHUTDOWN_WAIT_MS 3000
 #define SHUTDOWN_FLUSH_MS 3000
@@ -75,30 +74,6 @@ static void cb_subscribed(void *arg, int ok)
 	service_wake(s);
 }
 
-static void cb_published(void *arg, uint64_t token, int ok, int reason, const char *why)
-{
-	struct service *s = arg;
-	pthread_mutex_lock(&s->evmu);
-	if (s->nresults == s->capresults) {
-		size_t ncap = s->capresults ? s->capresults * 2 : 256;
-		struct pub_result *nr = realloc(s->results, ncap * sizeof(*nr));
-		if (!nr) {
-			/* The message stays in flight and is sent again after the next reconnect. */
-			pthread_mutex_unlock(&s->evmu);
-			return;
-		}
-		s->results = nr;
-		s->capresults = ncap;
-	}
-	struct pub_result *r = &s->results[s->nresults++];
-	r->token = token;
-	r->ok = ok;
-	r->reason = reason;
-	snprintf(r->why, sizeof(r->why), "%s", why ? why : "");
-	pthread_mutex_unlock(&s->evmu);
-	service_wake(s);
-}
-
 /* ---- main loop ---- */
 
 static void publish_status(struct service *s, const char *state, struct sb_now now)
@@ -131,66 +106,11 @@ static void flush_done(struct service *s)
 		s->ndone = 0;
 }
 
-static void handle_results(struct service *s, struct sb_now now)
+/* Deleting confirmed rows is one transaction per batch, not per PUBACK: it
+ * holds the lock that message processing needs. A row deleted late is at
+ * worst sent once more after a crash. */
+static void flush_done_due(struct service *s, struct sb_now now)
 {
-	pthread_mutex_lock(&s->evmu);
-	struct pub_result *rs = s->results;
-	size_t n = s->nresults;
-	s->results = NULL;
-	s->nresults = s->capresults = 0;
-	pthread_mutex_unlock(&s->evmu);
-	for (size_t i = 0; i < n; i++) {
-		struct outmsg *m = outq_find(&s->outq, rs[i].token);
-		if (!m)
-			continue;
-		if (rs[i].ok) {
-			if (m->refusals) {
-				log_info("%s accepted after %d refusals", m->topic, m->refusals);
-				s->publish_error[0] = '\0';
-			}
-			if (m->id > 0) {
-				if (s->ndone == s->capdone) {
-					size_t ncap = s->capdone ? s->capdone * 2 : 256;
-					int64_t *nd = realloc(s->done_ids, ncap * sizeof(*nd));
-					if (nd) {
-						s->done_ids = nd;
-						s->capdone = ncap;
-					}
-				}
-				if (s->ndone < s->capdone)
-					s->done_ids[s->ndone++] = m->id;
-			}
-			outq_remove(&s->outq, m);
-			continue;
-		}
-		if (rs[i].reason < 0x80 || rs[i].reason > 0xff) {
-			/* Not the broker's answer: the link went before a PUBACK. It goes
-			 * again, in order, as soon as we are back online. */
-			log_debug("%s not confirmed (%s); sending again after reconnect", m->topic, rs[i].why);
-			if (m->is_volatile)
-				outq_remove(&s->outq, m);
-			else
-				outq_unsend(&s->outq, m);
-			continue;
-		}
-		/* Refused (ACL, quota): keep it, retry, and say so where operators look. */
-		if (now.mono_ms - s->last_refusal_log_mono > 5000 || m->refusals == 0) {
-			log_error("broker refused %s (reason 0x%02x %s); retrying", m->topic, (unsigned)rs[i].reason,
-				  rs[i].why);
-			s->last_refusal_log_mono = now.mono_ms;
-		}
-		if (!m->is_volatile)
-			snprintf(s->publish_error, sizeof(s->publish_error), "broker refused %.120s (0x%02x)", m->topic,
-				 (unsigned)rs[i].reason);
-		if (m->is_volatile)
-			outq_remove(&s->outq, m);
-		else
-			outq_retry(&s->outq, m, now.mono_ms + REFUSED_RETRY_MS);
-	}
-	free(rs);
-	/* Deleting confirmed rows is one transaction per batch, not per PUBACK: it
-	 * holds the lock that message processing needs. A row deleted late is at
-	 * worst sent once more after a crash. */
 	if (s->ndone && !s->done_since_mono)
 		s->done_since_mono = now.mono_ms;
 	if (s->ndone >= DONE_BATCH || (s->ndone && now.mono_ms - s->done_since_mono >= DONE_DELAY_MS)) {
@@ -380,10 +300,10 @@ static void shutdown_clean(struct service *s)
 			atomic_store(&s->wake_pending, 0);
 			pthread_mutex_lock(&s->mu);
 			now = clock_now();
-			handle_results(s, now);
 		}
 	}
 	flush_done(s);
+	service_mark_states(s, clock_now(), 1);
 	pthread_mutex_unlock(&s->mu);
 	transport_disconnect(s->transport, 2000);
 	log_info("stopped; %zu messages wait in the outbox for the next start", s->outq.n);
@@ -410,8 +330,9 @@ int service_run(struct service *s, const char *cfg_path, volatile sig_atomic_t *
 		}
 		handle_connection(s, now);
 		pthread_mutex_lock(&s->mu);
-		handle_results(s, now);
+		flush_done_due(s, now);
 		apply_tick(s, now);
+		service_mark_states(s, now, 0);
 		const char *err = service_status_error(s);
 		if (s->conn == CONN_READY && strcmp(err ? err : "", s->status_sent) != 0)
 			publish_status(s, "online", now);
@@ -502,6 +423,7 @@ int service_new(const struct config *cfg, struct service **out)
 	}
 	log_info("store %s: %zu households, %zu seals, %zu unsent messages", cfg->store.path,
 		 engine_household_count(s->engine), engine_device_count(s->engine), s->outq.n);
+	service_recover_states(s, now);
 
 	char will_topic[CONFIG_STR_MAX + 32];
 	status_topic(s, will_topic, sizeof(will_topic));
@@ -525,7 +447,7 @@ int service_new(const struct config *cfg, struct service **out)
 		.on_connected = cb_connected,
 		.on_lost = cb_lost,
 		.on_subscribed = cb_subscribed,
-		.on_published = cb_published,
+		.on_published = service_on_published,
 		.arg = s,
 	};
 	int rc = transport_new(&ts, &cb, &s->transport);
@@ -552,7 +474,6 @@ void service_free(struct service *s)
 	outq_free(&s->outq);
 	actions_free(&s->actions);
 	actions_free(&s->unsaved);
-	free(s->results);
 	free(s->done_ids);
 	service_batch_free(&s->main_batch);
 	service_batch_free(&s->rx_batch);

@@ -16,13 +16,6 @@
 
 enum conn_state { CONN_DOWN, CONN_CONNECTING, CONN_SUBSCRIBING, CONN_READY };
 
-/* Results handed over from Paho's threads to the main loop. */
-struct pub_result {
-	uint64_t token;
-	int ok, reason;
-	char why[120];
-};
-
 /* Messages collected from the queue for one thread to send. */
 struct batch {
 	struct outmsg **v;
@@ -46,8 +39,6 @@ struct service {
 	pthread_mutex_t evmu;
 	int ev_connected, ev_lost, ev_subscribed, ev_sub_ok;
 	char ev_cause[160];
-	struct pub_result *results;
-	size_t nresults, capresults;
 
 	/* Main loop only. */
 	enum conn_state conn;
@@ -71,6 +62,9 @@ struct service {
 	int64_t done_since_mono; /* oldest confirmed row not yet deleted */
 	int64_t last_refusal_log_mono;
 	int store_fault;
+	int64_t recover_since;      /* while republishing states after a crash: the confirmed mark */
+	int64_t states_saved_ms;    /* the confirmed mark as last written */
+	int64_t states_next_mono;   /* when to write it next */
 	int tick_more; /* deadlines were left due for the next pass */
 	char topic_prefix_dev[CONFIG_STR_MAX + 8], topic_prefix_cmd[CONFIG_STR_MAX + 8];
 };
@@ -87,6 +81,10 @@ void service_engine_settings(const struct config *c, struct engine_settings *es)
 /* Retries the saves and outbox rows that could not be written. Caller holds mu. */
 void service_store_retry(struct service *s);
 const char *service_status_error(const struct service *s);
+/* Household states since the last confirmed mark, published again after a crash. Caller holds mu. */
+void service_recover_states(struct service *s, struct sb_now now);
+/* Writes the confirmed mark when it moved (every second at most, and at stop). Caller holds mu. */
+void service_mark_states(struct service *s, struct sb_now now, int force);
 
 /* service_send.c. Under mu: collects up to max sendable messages into b and
  * takes the sending turn; 0 (nothing taken) when another thread has the turn,
@@ -98,5 +96,9 @@ int service_send(struct service *s, struct batch *b);
 /* Under mu: waits until no thread is sending (before touching what may be in a batch). */
 void service_wait_send(struct service *s);
 void service_batch_free(struct batch *b);
+/* The transport's publish callback (any of Paho's threads). */
+void service_on_published(void *arg, uint64_t token, int ok, int reason, const char *why);
+/* Most a Paho thread sends on its way out of a callback; more is the main loop's. */
+#define SERVICE_RX_BATCH_MAX 256
 
 #endif

@@ -12,9 +12,6 @@
 #include "log.h"
 #include "service_impl.h"
 
-/* Enough for what one input causes; a backlog is the main loop's to send. */
-#define RX_BATCH_MAX 256
-
 void service_engine_settings(const struct config *c, struct engine_settings *es)
 {
 	es->silence_after_ms = c->timing.silence_after_ms;
@@ -55,12 +52,16 @@ static int alert_topic(struct service *s, const struct alert_msg *m, char *t, si
 	return 0;
 }
 
-/* Encodes one publishing action; NULL payload means it is not published. */
-static char *encode(struct service *s, const struct action *a, char *topic, size_t n, int *retained, int *durable)
+/* Encodes one publishing action; NULL payload means it is not published.
+ * *since_ms > 0 marks a household state: derived from the roster, so it needs
+ * no outbox row (see service_recover_states). */
+static char *encode(struct service *s, const struct action *a, char *topic, size_t n, int *retained, int *durable,
+		    int64_t *since_ms)
 {
 	const char *root = s->cfg.mqtt.topic_root;
 	*retained = 0;
 	*durable = 1;
+	*since_ms = 0;
 	switch (a->kind) {
 	case ACT_PUB_ALERT:
 		if (alert_topic(s, &a->u.alert_msg, topic, n) < 0)
@@ -69,10 +70,12 @@ static char *encode(struct service *s, const struct action *a, char *topic, size
 	case ACT_PUB_STATE:
 		snprintf(topic, n, "%s/state/household/%s", root, a->u.household->id);
 		*retained = 1;
+		*since_ms = s->recover_since ? s->recover_since : a->u.household->changed_ms;
 		return codec_encode_state(a->u.household, a->u.household->changed_ms);
 	case ACT_PUB_CLEAR_STATE:
 		snprintf(topic, n, "%s/state/household/%s", root, a->u.household->id);
 		*retained = 1;
+		*since_ms = s->recover_since ? s->recover_since : a->u.household->changed_ms;
 		return calloc(1, 1);
 	case ACT_PUB_STATS:
 		snprintf(topic, n, "%s/stats/%s/%s", root, sb_level_name(a->u.stats.unit->level), a->u.stats.unit->id);
@@ -100,12 +103,25 @@ static void store_failed(struct service *s, const char *what)
 	snprintf(s->store_error, sizeof(s->store_error), "store: %s", store_errmsg(s->store));
 }
 
+static int is_save(enum action_kind k)
+{
+	return k == ACT_SAVE_HOUSEHOLD || k == ACT_SAVE_DEVICE || k == ACT_SAVE_ALERT || k == ACT_SAVE_COUNTER ||
+	       k == ACT_AUDIT || k == ACT_SAVE_SEEN;
+}
+
+static size_t keep_unsaved_kind_count(const struct actions *acts)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < acts->n; i++)
+		n += is_save(acts->v[i].kind);
+	return n;
+}
+
 static int keep_unsaved(struct service *s, const struct actions *acts)
 {
 	for (size_t i = 0; i < acts->n; i++) {
 		enum action_kind k = acts->v[i].kind;
-		if (k != ACT_SAVE_HOUSEHOLD && k != ACT_SAVE_DEVICE && k != ACT_SAVE_ALERT && k != ACT_SAVE_COUNTER &&
-		    k != ACT_AUDIT)
+		if (!is_save(k) || k == ACT_SAVE_SEEN)
 			continue;
 		struct actions *u = &s->unsaved;
 		if (u->n == u->cap) {
@@ -136,20 +152,20 @@ void service_store_retry(struct service *s)
 		return;
 	size_t n = 0, k = 0;
 	for (struct outmsg *m = s->outq.head; m; m = m->next)
-		n += !m->id && !m->is_volatile;
+		n += !m->id && !m->is_volatile && !m->derived;
 	int64_t *ids = calloc(n + 1, sizeof(*ids));
 	if (!ids)
 		return;
 	int ok = store_begin(s->store) == 0 && write_actions(s, &s->unsaved) == 0;
 	for (struct outmsg *m = s->outq.head; ok && m; m = m->next)
-		if (!m->id && !m->is_volatile)
+		if (!m->id && !m->is_volatile && !m->derived)
 			ok = store_outbox_add(s->store, m->topic, m->payload, m->len, m->qos, m->retained, m->corr,
 					      m->corr_len, &ids[k++]) == 0;
 	if (ok && store_commit(s->store) == 0) {
 		k = 0;
 		/* Row ids exist only once the transaction is committed. */
 		for (struct outmsg *m = s->outq.head; m; m = m->next)
-			if (!m->id && !m->is_volatile)
+			if (!m->id && !m->is_volatile && !m->derived)
 				m->id = ids[k++];
 		log_info("store: writing again; %zu delayed saves and %zu messages written", s->unsaved.n, n);
 		actions_clear(&s->unsaved);
@@ -166,6 +182,7 @@ struct outgoing {
 	char topic[SB_TOPIC_MAX + 128];
 	char *payload;
 	int retained, durable;
+	int64_t since_ms; /* > 0: a household state (no outbox row) */
 	const void *corr;
 	size_t corr_len;
 	int64_t id;
@@ -188,7 +205,8 @@ void service_apply(struct service *s, const char *reply_topic, const char *reply
 	}
 	for (size_t i = 0; i < acts->n; i++) {
 		struct outgoing *o = &out[n];
-		o->payload = encode(s, &acts->v[i], o->topic, sizeof(o->topic), &o->retained, &o->durable);
+		o->payload = encode(s, &acts->v[i], o->topic, sizeof(o->topic), &o->retained, &o->durable,
+				    &o->since_ms);
 		if (o->payload)
 			n++;
 	}
@@ -202,14 +220,19 @@ void service_apply(struct service *s, const char *reply_topic, const char *reply
 	}
 	/* While earlier saves wait, newer ones queue behind them so that no older
 	 * copy can overwrite a newer one later. */
-	int ok = !s->store_fault && store_begin(s->store) == 0;
-	if (ok)
+	/* A transaction only when there is something to write: a household state
+	 * made again after a crash has no row. */
+	int need = keep_unsaved_kind_count(acts) > 0;
+	for (size_t i = 0; !need && i < n; i++)
+		need = out[i].durable && out[i].payload && !out[i].since_ms;
+	int ok = !need || (!s->store_fault && store_begin(s->store) == 0);
+	if (ok && need)
 		ok = write_actions(s, acts) == 0;
 	for (size_t i = 0; ok && i < n; i++)
-		if (out[i].durable && out[i].payload)
+		if (out[i].durable && out[i].payload && !out[i].since_ms)
 			ok = store_outbox_add(s->store, out[i].topic, out[i].payload, strlen(out[i].payload), 1,
 					      out[i].retained, out[i].corr, out[i].corr_len, &out[i].id) == 0;
-	if (ok)
+	if (ok && need)
 		ok = store_commit(s->store) == 0;
 	if (!ok) {
 		if (!s->store_fault) {
@@ -225,9 +248,11 @@ void service_apply(struct service *s, const char *reply_topic, const char *reply
 			continue;
 		if (!o->durable)
 			service_publish_volatile(s, o->topic, o->payload, o->retained);
-		else if (outq_push(&s->outq, ok ? o->id : 0, 0, o->topic, o->payload, strlen(o->payload), 1,
-				   o->retained, o->corr, o->corr_len) < 0)
+		else if (outq_push(&s->outq, ok && !o->since_ms ? o->id : 0, 0, o->topic, o->payload,
+				   strlen(o->payload), 1, o->retained, o->corr, o->corr_len) < 0)
 			log_error("out of memory queueing %s: message lost", o->topic);
+		else if (o->since_ms)
+			outq_mark_derived(&s->outq, o->since_ms);
 		free(o->payload);
 	}
 	free(out);
@@ -372,7 +397,7 @@ void service_on_message(void *arg, const struct transport_msg *m)
 		on_vendor(s, m, now);
 	}
 	/* What this input caused goes out from here, before the PUBACK of the input. */
-	int mine = service_collect(s, &s->rx_batch, RX_BATCH_MAX, now.mono_ms);
+	int mine = service_collect(s, &s->rx_batch, SERVICE_RX_BATCH_MAX, now.mono_ms);
 	pthread_mutex_unlock(&s->mu);
 	if (mine)
 		service_send(s, &s->rx_batch);

@@ -7,9 +7,15 @@
  * turn until it is out, so two batches never interleave on the wire. Nobody
  * waits for the turn while Paho's lock may be held: the receive thread skips
  * its turn when the main loop has it and leaves its messages to it. */
+#include <stdio.h>
 #include <stdlib.h>
 
+#include "clock.h"
+#include "log.h"
 #include "service_impl.h"
+
+#define REFUSED_RETRY_MS 5000
+#define DONE_BATCH 512
 
 struct collect_ctx {
 	struct batch *b;
@@ -41,9 +47,9 @@ static int sendable(const struct outq *q)
 
 int service_collect(struct service *s, struct batch *b, size_t max, int64_t now_mono)
 {
-	b->n = 0;
 	if (s->sending || s->conn != CONN_READY)
-		return 0;
+		return 0; /* b may be the turn holder's */
+	b->n = 0;
 	/* While the receive thread is in a callback it holds Paho's lock: the main
 	 * loop would wait for it at every message, so the receive thread takes
 	 * the main loop's messages along on its way out. */
@@ -92,4 +98,76 @@ void service_batch_free(struct batch *b)
 	free(b->v);
 	b->v = NULL;
 	b->n = b->cap = 0;
+}
+
+static void confirmed(struct service *s, struct outmsg *m)
+{
+	if (m->refusals) {
+		log_info("%s accepted after %d refusals", m->topic, m->refusals);
+		s->publish_error[0] = '\0';
+	}
+	if (m->id > 0) {
+		if (s->ndone == s->capdone) {
+			size_t ncap = s->capdone ? s->capdone * 2 : 256;
+			int64_t *nd = realloc(s->done_ids, ncap * sizeof(*nd));
+			if (nd) {
+				s->done_ids = nd;
+				s->capdone = ncap;
+			}
+		}
+		/* Without room the row stays, and is sent once more after a restart. */
+		if (s->ndone < s->capdone)
+			s->done_ids[s->ndone++] = m->id;
+	}
+	outq_remove(&s->outq, m);
+}
+
+static void not_confirmed(struct service *s, struct outmsg *m, int reason, const char *why, struct sb_now now)
+{
+	if (reason < 0x80 || reason > 0xff) {
+		/* Not the broker's answer: the link went before a PUBACK. It goes
+		 * again, in order, as soon as we are back online. */
+		log_debug("%s not confirmed (%s); sending again after reconnect", m->topic, why);
+		if (m->is_volatile)
+			outq_remove(&s->outq, m);
+		else
+			outq_unsend(&s->outq, m);
+		return;
+	}
+	/* Refused (ACL, quota): keep it, retry, and say so where operators look. */
+	if (now.mono_ms - s->last_refusal_log_mono > 5000 || m->refusals == 0) {
+		log_error("broker refused %s (reason 0x%02x %s); retrying", m->topic, (unsigned)reason, why);
+		s->last_refusal_log_mono = now.mono_ms;
+	}
+	if (!m->is_volatile)
+		snprintf(s->publish_error, sizeof(s->publish_error), "broker refused %.120s (0x%02x)", m->topic,
+			 (unsigned)reason);
+	if (m->is_volatile)
+		outq_remove(&s->outq, m);
+	else
+		outq_retry(&s->outq, m, now.mono_ms + REFUSED_RETRY_MS);
+}
+
+/* On Paho's thread, for each PUBACK (or failure): the message leaves the queue
+ * at once, and the window it frees is used at once, here, rather than after a
+ * hand-over to the main loop that would then wait for Paho's lock. */
+void service_on_published(void *arg, uint64_t token, int ok, int reason, const char *why)
+{
+	struct service *s = arg;
+	struct sb_now now = clock_now();
+	pthread_mutex_lock(&s->mu);
+	struct outmsg *m = outq_find(&s->outq, token);
+	if (m) {
+		if (ok)
+			confirmed(s, m);
+		else
+			not_confirmed(s, m, reason, why ? why : "", now);
+	}
+	int wake = s->ndone >= DONE_BATCH;
+	int mine = service_collect(s, &s->rx_batch, SERVICE_RX_BATCH_MAX, now.mono_ms);
+	pthread_mutex_unlock(&s->mu);
+	if (mine && service_send(s, &s->rx_batch))
+		wake = 1;
+	if (wake)
+		service_wake(s);
 }

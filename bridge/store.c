@@ -1,6 +1,7 @@
 /* SQLite store. Every statement is prepared once at open and reset after each use;
  * values are always bound, never spliced into SQL. Enums are stored by their wire
  * names so the file stays readable with the sqlite3 shell. */
+#include "clock.h"
 #include "store.h"
 #include "store_schema.h"
 
@@ -15,7 +16,8 @@
 
 enum stmt_id {
 	ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_SAVEPOINT, ST_RELEASE, ST_ROLLBACK_TO,
-	ST_HOUSEHOLD_SAVE, ST_PERMITS_DELETE, ST_PERMIT_INSERT, ST_DEVICE_SAVE, ST_DEVICE_SEEN, ST_ALERT_SAVE,
+	ST_HOUSEHOLD_SAVE, ST_PERMITS_DELETE, ST_PERMIT_INSERT, ST_DEVICE_STATE, ST_DEVICE_SAVE, ST_DEVICE_SEEN,
+	ST_ALERT_SAVE, ST_CHANGED_SINCE,
 	ST_META_SET, ST_META_GET, ST_AUDIT_INSERT,
 	ST_OUTBOX_ADD, ST_OUTBOX_DELETE, ST_OUTBOX_EACH,
 	ST_HOUSEHOLDS_LOAD, ST_PERMITS_LOAD, ST_DEVICES_LOAD, ST_ALERTS_LOAD,
@@ -42,14 +44,27 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_PERMITS_DELETE] = "DELETE FROM permits WHERE household_id = ?1",
 	[ST_PERMIT_INSERT] = "INSERT INTO permits(household_id, from_ms, until_ms, reason) VALUES(?1, ?2, ?3, ?4)",
 	[ST_DEVICE_SEEN] = "UPDATE devices SET last_seen_ms = ?2 WHERE id = ?1",
+	/* A report changes a seal on the same door: household_id is left out of
+	 * SET so that its index is not rewritten, one page a commit less. */
+	[ST_DEVICE_STATE] =
+		"UPDATE devices SET silence_after_ms = ?3, fitted_ms = ?4, door = ?5, battery = ?6, tamper = ?7,"
+		" seq = ?8, last_seen_ms = ?9, heard = ?10, silent = ?11, state_ms = ?12"
+		" WHERE id = ?1 AND household_id IS ?2",
 	[ST_DEVICE_SAVE] =
 		"INSERT INTO devices(id, household_id, silence_after_ms, fitted_ms, door, battery, tamper,"
-		" seq, last_seen_ms, heard, silent) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+		" seq, last_seen_ms, heard, silent, state_ms)"
+		" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
 		" ON CONFLICT(id) DO UPDATE SET household_id = excluded.household_id,"
 		" silence_after_ms = excluded.silence_after_ms, fitted_ms = excluded.fitted_ms,"
 		" door = excluded.door, battery = excluded.battery, tamper = excluded.tamper,"
 		" seq = excluded.seq, last_seen_ms = excluded.last_seen_ms, heard = excluded.heard,"
-		" silent = excluded.silent",
+		" silent = excluded.silent, state_ms = excluded.state_ms",
+	[ST_CHANGED_SINCE] =
+		/* Every change of a household's state leaves one of these: its own row
+		 * (commands), its seal's row (reports) or an audit row (alerts, doors). */
+		"SELECT household_id FROM audit WHERE at_ms >= ?1 AND household_id IS NOT NULL"
+		" UNION SELECT household_id FROM devices WHERE state_ms >= ?1 AND household_id IS NOT NULL"
+		" UNION SELECT id FROM households WHERE changed_ms >= ?1",
 	[ST_ALERT_SAVE] =
 		"INSERT INTO alerts(id, type, state, level, household_id, device_id, since_ms, raised_ms,"
 		" count, msg_seq, due_ms, \"by\", note, updated_ms)"
@@ -253,20 +268,35 @@ static int save_household(struct store *s, const struct household *h)
 	return sp_end(s, ret);
 }
 
+static void bind_device(struct bind *b, const struct device *d, int64_t state_ms)
+{
+	bind_text(b, 1, d->id);
+	bind_text(b, 2, d->household ? d->household->id : NULL);
+	bind_i64(b, 3, d->silence_after_ms);
+	bind_i64(b, 4, d->fitted_ms);
+	bind_text(b, 5, sb_door_name((enum sb_door)d->door));
+	bind_i64_or_null(b, 6, d->battery, -1);
+	bind_i64_or_null(b, 7, d->tamper, -1);
+	bind_i64_or_null(b, 8, d->seq, -1);
+	bind_i64(b, 9, d->last_seen_ms);
+	bind_i64(b, 10, d->heard ? 1 : 0);
+	bind_i64(b, 11, d->silent ? 1 : 0);
+	bind_i64(b, 12, state_ms);
+}
+
 static int save_device(struct store *s, const struct device *d)
 {
-	struct bind b = { s->st[ST_DEVICE_SAVE], SQLITE_OK };
-	bind_text(&b, 1, d->id);
-	bind_text(&b, 2, d->household ? d->household->id : NULL);
-	bind_i64(&b, 3, d->silence_after_ms);
-	bind_i64(&b, 4, d->fitted_ms);
-	bind_text(&b, 5, sb_door_name(d->door));
-	bind_i64_or_null(&b, 6, d->battery, -1);
-	bind_i64_or_null(&b, 7, d->tamper, -1);
-	bind_i64_or_null(&b, 8, d->seq, -1);
-	bind_i64(&b, 9, d->last_seen_ms);
-	bind_i64(&b, 10, d->heard ? 1 : 0);
-	bind_i64(&b, 11, d->silent ? 1 : 0);
+	/* When the state changed, for publishing it again after a crash; our own
+	 * clock, never earlier than the change. */
+	int64_t state_ms = clock_now().wall_ms;
+	struct bind b = { s->st[ST_DEVICE_STATE], SQLITE_OK };
+	bind_device(&b, d, state_ms);
+	if (run(s, &b, ST_DEVICE_STATE, "save device %s", d->id) < 0)
+		return -1;
+	if (sqlite3_changes(s->db) > 0)
+		return 0;
+	b = (struct bind){ s->st[ST_DEVICE_SAVE], SQLITE_OK };
+	bind_device(&b, d, state_ms);
 	return run(s, &b, ST_DEVICE_SAVE, "save device %s", d->id);
 }
 
@@ -543,6 +573,53 @@ static int counter_row(struct store *s, struct row *r, void *arg)
 	if (parse_i64(t, 0, INT64_MAX, next) < 0)
 		return bad(s, "meta %s: bad value \"%s\"", counter_key, t ? t : "");
 	return 1; /* found; stop */
+}
+
+/* ---- household states after a crash ---- */
+
+static const char states_key[] = "states_confirmed_ms";
+
+int store_set_states_confirmed(struct store *s, int64_t ms)
+{
+	char text[24];
+	snprintf(text, sizeof text, "%" PRId64, ms);
+	struct bind b = { s->st[ST_META_SET], SQLITE_OK };
+	bind_text(&b, 1, states_key);
+	bind_text(&b, 2, text);
+	return run(s, &b, ST_META_SET, "save %s", states_key);
+}
+
+int store_states_confirmed(struct store *s, int64_t *out)
+{
+	sqlite3_stmt *st = s->st[ST_META_GET];
+	*out = -1;
+	int rc = sqlite3_bind_text(st, 1, states_key, -1, SQLITE_STATIC), ret = 0;
+	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(st, 0);
+		if (parse_i64(t, 0, INT64_MAX, out) < 0)
+			ret = bad(s, "meta %s: bad value \"%s\"", states_key, t ? t : "");
+	} else if (rc != SQLITE_DONE) {
+		ret = fail(s, rc, "read %s", states_key);
+	}
+	stmt_done(st);
+	return ret;
+}
+
+int store_changed_since(struct store *s, int64_t since_ms, int (*fn)(void *arg, const char *household_id),
+			void *arg)
+{
+	sqlite3_stmt *st = s->st[ST_CHANGED_SINCE];
+	int rc = sqlite3_bind_int64(st, 1, since_ms), ret = 0;
+	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *id = (const char *)sqlite3_column_text(st, 0);
+		if (id && (ret = fn(arg, id)) != 0)
+			break;
+		rc = SQLITE_OK;
+	}
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = fail(s, rc, "households changed since %" PRId64, since_ms);
+	stmt_done(st);
+	return ret;
 }
 
 static int load_all(struct store *s, struct engine *e)

@@ -35,6 +35,16 @@ typedef int (*store_outbox_fn)(void *arg, int64_t id, const char *topic, const v
 /* In id order; stops when fn returns non-zero and returns that value. */
 int store_outbox_each(struct store *s, store_outbox_fn fn, void *arg);
 
+/* Household states are published from memory, not through the outbox: the
+ * daemon records up to when every state it made was confirmed (wall ms), and
+ * after a crash publishes again the households changed since then. */
+int store_set_states_confirmed(struct store *s, int64_t ms);
+/* *out = -1 when never recorded. */
+int store_states_confirmed(struct store *s, int64_t *out);
+/* Each household whose row, seal or alerts changed at or after since_ms. Stops when fn returns non-zero. */
+int store_changed_since(struct store *s, int64_t since_ms, int (*fn)(void *arg, const char *household_id),
+			void *arg);
+
 /* Passive WAL checkpoint, for the main thread when idle. */
 int store_checkpoint(struct store *s);
 /* Last SQLite error text. */

@@ -44,6 +44,11 @@ static const char schema_v1[] =
 	" household_id TEXT, device_id TEXT, alert_id TEXT, detail TEXT) STRICT;"
 	"CREATE INDEX audit_at ON audit(at_ms);";
 
+/* v2: retained household states no longer go through the outbox. A seal's
+ * row says when its state last changed, so that after a crash the states
+ * changed since the last confirmed one can be published again. */
+static const char schema_v2[] = "ALTER TABLE devices ADD COLUMN state_ms INTEGER;";
+
 /* The instance id outlives restarts and keeps alert ids of a re-created database apart. */
 static int seed_instance(sqlite3 *db, char err[256])
 {
@@ -91,6 +96,7 @@ struct migration {
 /* migrations[v] takes version v to v + 1. Append only; never edit a shipped step. */
 static const struct migration migrations[STORE_SCHEMA_VERSION] = {
 	{ schema_v1, seed_instance },
+	{ schema_v2, NULL },
 };
 
 static int exec(sqlite3 *db, const char *sql, char err[256], const char *what)
