@@ -65,6 +65,8 @@ int outq_push(struct outq *q, int64_t id, int is_volatile, const char *topic, co
 		q->head = m;
 	q->tail = m;
 	q->n++;
+	if (q->n > q->peak)
+		q->peak = q->n;
 	if (!q->cursor)
 		q->cursor = m;
 	return 0;

@@ -35,6 +35,7 @@ struct outq {
 	 * long queue costs nothing per pass. Reset to head when one goes back. */
 	struct outmsg *cursor;
 	size_t n, inflight;
+	size_t peak; /* most messages queued at once since the owner last reset it */
 	size_t waiting; /* messages held back until their retry_mono */
 	struct hashmap by_token;
 	uint64_t next_token;

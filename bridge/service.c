@@ -3,6 +3,7 @@
  * and wake the loop; connect, subscribe and disconnect happen here, never in
  * a callback. */
 #include <errno.h>
+#include <malloc.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -28,6 +29,7 @@
 #define DONE_BATCH 512
 #define TICK_BATCH 256
 #define DONE_DELAY_MS 200
+#define TRIM_AFTER_PEAK 4096
 
 void service_wake(struct service *s)
 {
@@ -226,6 +228,17 @@ static void apply_tick(struct service *s, struct sb_now now)
 		service_apply(s, NULL, NULL, NULL, 0);
 }
 
+/* A burst can queue many messages (a full inbound stream holds back the
+ * PUBACKs that free the window). Once the queue is empty, the freed memory goes
+ * back to the system: resident memory is what operators watch. */
+static void give_back_memory(struct service *s)
+{
+	if (s->outq.peak < TRIM_AFTER_PEAK || s->outq.n)
+		return;
+	s->outq.peak = 0;
+	malloc_trim(0);
+}
+
 static int64_t next_wake(struct service *s, struct sb_now now)
 {
 	if (s->tick_more)
@@ -332,6 +345,7 @@ int service_run(struct service *s, const char *cfg_path, volatile sig_atomic_t *
 		pthread_mutex_lock(&s->mu);
 		flush_done_due(s, now);
 		apply_tick(s, now);
+		give_back_memory(s);
 		service_mark_states(s, now, 0);
 		const char *err = service_status_error(s);
 		if (s->conn == CONN_READY && strcmp(err ? err : "", s->status_sent) != 0)

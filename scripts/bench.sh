@@ -392,7 +392,8 @@ if [ "$BURST" -gt 0 ]; then
 fi
 printf "$fmt" "RSS after load (MB)" - "$(mb "$RSS_LOAD")" - - -
 printf "$fmt" "RSS/HWM after every seal reported (MB)" - "$(mb "$RSS_ALL")/$(mb "$HWM_ALL")" - "<=300 at 1M" \
-	"$(verdict "${HWM_END:-0} / 1024 <= 300 * $SEALS / 1000000 || ${HWM_END:-0} / 1024 <= 300")"
+	"$(verdict "${HWM_ALL:-1e9} / 1024 <= 300")"
+# Not a target: the state-change and burst phases queue messages for a while.
 printf "$fmt" "RSS/HWM at the end (MB)" - "$(mb "$RSS_END")/$(mb "$HWM_END")" - - -
 printf "$fmt" "start-up to status online (ms)" - "${START1_MS:--}" - "<=5000" "$(verdict "${START1_MS:-1e9} <= 5000")"
 printf "$fmt" "  second start (with shim)" - "${START2_MS:--}" - - -
