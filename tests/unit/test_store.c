@@ -1,5 +1,6 @@
 /* Store against real SQLite files in a private temp dir, loaded into a real engine. */
 #include "check.h"
+#include "clock.h"
 #include "engine.h"
 #include "store.h"
 #include "store_schema.h"
@@ -610,6 +611,99 @@ static void cleanup(void)
 	rmdir(dir);
 }
 
+struct idset {
+	char ids[8][16];
+	int n;
+};
+
+static int collect_id(void *arg, const char *id)
+{
+	struct idset *set = arg;
+	CHECK(set->n < 8);
+	snprintf(set->ids[set->n++], sizeof set->ids[0], "%s", id);
+	return 0;
+}
+
+static int has_id(const struct idset *set, const char *id)
+{
+	for (int i = 0; i < set->n; i++)
+		if (strcmp(set->ids[i], id) == 0)
+			return 1;
+	return 0;
+}
+
+static struct idset changed_since(struct store *s, int64_t ms)
+{
+	struct idset set = {.n = 0};
+	CHECK(store_changed_since(s, ms, collect_id, &set) == 0);
+	return set;
+}
+
+/* What a restart after a crash publishes again: every household whose own
+ * row, seal row or audit trail changed at or after the confirmed mark. */
+static void test_states_changed_since(void)
+{
+	const char *p = new_path();
+	struct store *s = open_ok(p);
+	int64_t mark;
+	CHECK(store_states_confirmed(s, &mark) == 0 && mark == -1); /* never recorded */
+	union test_household h1u, h2u;
+	struct household *h1 = &h1u.o, *h2 = &h2u.o;
+	fill_households(h1, h2);
+	h1->changed_ms = now.wall_ms - 5000;
+	h2->changed_ms = now.wall_ms - 100000;
+	h2->released = 0;
+	struct action act = {.kind = ACT_SAVE_HOUSEHOLD};
+	CHECK(store_begin(s) == 0);
+	act.u.household = h1;
+	apply(s, &act);
+	act.u.household = h2;
+	apply(s, &act);
+	CHECK(store_commit(s) == 0);
+	struct idset set = changed_since(s, now.wall_ms - 10000);
+	CHECK(set.n == 1 && has_id(&set, "h1"));
+	CHECK(changed_since(s, now.wall_ms - 4999).n == 0); /* the mark is inclusive, and no later */
+
+	/* A report saves the seal, not the household: the seal's row carries the time. */
+	int64_t before = clock_now().wall_ms;
+	union test_device du;
+	struct device *d = &du.o;
+	memset(du.room, 0, sizeof du.room);
+	strcpy(d->id, "seal-2");
+	d->household = h2;
+	d->battery = d->tamper = -1;
+	d->seq = -1;
+	CHECK(store_begin(s) == 0);
+	act.kind = ACT_SAVE_DEVICE;
+	act.u.device = d;
+	apply(s, &act);
+	d->battery = 40; /* saved again, now as an update of the same row */
+	apply(s, &act);
+	CHECK(store_commit(s) == 0);
+	set = changed_since(s, before);
+	CHECK(set.n == 1 && has_id(&set, "h2"));
+
+	/* An alert or a door leaves an audit row. */
+	memset(&act.u.audit, 0, sizeof act.u.audit);
+	act.kind = ACT_AUDIT;
+	act.u.audit.kind = "alert";
+	act.u.audit.at_ms = before + 3600000;
+	snprintf(act.u.audit.household_id, sizeof act.u.audit.household_id, "h1");
+	CHECK(store_begin(s) == 0);
+	apply(s, &act);
+	CHECK(store_commit(s) == 0);
+	set = changed_since(s, before + 1000);
+	CHECK(set.n == 1 && has_id(&set, "h1"));
+	set = changed_since(s, now.wall_ms - 10000);
+	CHECK(set.n == 2 && has_id(&set, "h1") && has_id(&set, "h2")); /* each once */
+
+	CHECK(store_begin(s) == 0 && store_set_states_confirmed(s, before) == 0 && store_commit(s) == 0);
+	store_close(s);
+	s = open_ok(p);
+	CHECK(store_states_confirmed(s, &mark) == 0 && mark == before);
+	store_close(s);
+}
+
 int main(void)
 {
 	CHECK(mkdtemp(dir) != NULL);
@@ -620,6 +714,7 @@ int main(void)
 	RUN(test_bad_rows_refused);
 	RUN(test_outbox);
 	RUN(test_rollback_and_failed_commit);
+	RUN(test_states_changed_since);
 	cleanup();
 	DONE();
 }
