@@ -55,7 +55,7 @@ static const struct setting settings[] = {
 	{"mqtt", "keyfile", SET_STRING, OFF(mqtt.keyfile), 0, STR_LEN_MAX, NULL, ""},
 	{"mqtt", "keepalive", SET_INT, OFF(mqtt.keepalive), 5, 3600, NULL, "30"},
 	{"mqtt", "session_expiry", SET_INT, OFF(mqtt.session_expiry), 0, 2592000, NULL, "86400"},
-	{"mqtt", "max_inflight", SET_INT, OFF(mqtt.max_inflight), 1, 65535, NULL, "32"},
+	{"mqtt", "max_inflight", SET_INT, OFF(mqtt.max_inflight), 1, 65535, NULL, "1000"},
 	{"store", "path", SET_STRING, OFF(store.path), 1, STR_LEN_MAX, NULL, "sealbridge.db"},
 	{"timing", "silence_after", SET_SECONDS, OFF(timing.silence_after_ms), DURATION_MIN_MS,
 	 DURATION_MAX_MS, NULL, "900"},

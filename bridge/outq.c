@@ -8,6 +8,7 @@ void outq_init(struct outq *q)
 {
 	memset(q, 0, sizeof(*q));
 	hashmap_init(&q->by_token);
+	hashmap_init(&q->latest);
 	q->next_token = 1;
 }
 
@@ -28,6 +29,7 @@ void outq_free(struct outq *q)
 		m = n;
 	}
 	hashmap_free(&q->by_token);
+	hashmap_free(&q->latest);
 	memset(q, 0, sizeof(*q));
 }
 
@@ -72,6 +74,13 @@ int outq_push(struct outq *q, int64_t id, int is_volatile, const char *topic, co
 	return 0;
 }
 
+/* A derived message in flight, or gone, can no longer take a newer payload. */
+static void unindex(struct outq *q, struct outmsg *m)
+{
+	if (m->derived && hashmap_get(&q->latest, m->topic) == m)
+		hashmap_del(&q->latest, m->topic);
+}
+
 static void untrack(struct outq *q, struct outmsg *m)
 {
 	if (!m->token)
@@ -88,12 +97,35 @@ static void requeue(struct outq *q, struct outmsg *m)
 	q->cursor = q->head;
 }
 
-void outq_mark_derived(struct outq *q, int64_t since_ms)
+int outq_push_latest(struct outq *q, int64_t since_ms, const char *topic, const void *payload, size_t len,
+		     int retained)
 {
-	if (q->tail) {
-		q->tail->derived = 1;
-		q->tail->since_ms = since_ms;
+	struct outmsg *m = hashmap_get(&q->latest, topic);
+	if (m && !m->token) {
+		char *p = malloc(len + 1);
+		if (!p)
+			return -1;
+		if (len)
+			memcpy(p, payload, len);
+		p[len] = '\0';
+		free(m->payload);
+		m->payload = p;
+		m->len = len;
+		m->retained = retained;
+		/* It now carries both changes: the older one decides the confirmed mark. */
+		if (since_ms < m->since_ms)
+			m->since_ms = since_ms;
+		q->coalesced++;
+		return 0;
 	}
+	if (outq_push(q, 0, 0, topic, payload, len, 1, retained, NULL, 0) < 0)
+		return -1;
+	m = q->tail;
+	m->derived = 1;
+	m->since_ms = since_ms;
+	/* Not indexed (no memory): it simply goes out as it is, and so does a newer one. */
+	(void)hashmap_put(&q->latest, m->topic, m);
+	return 0;
 }
 
 int64_t outq_oldest_derived(const struct outq *q)
@@ -117,6 +149,7 @@ size_t outq_pump(struct outq *q, size_t max_inflight, int64_t now_mono, outq_sen
 			m->retry_mono = 0;
 			q->waiting--;
 		}
+		unindex(q, m);
 		m->token = q->next_token++;
 		snprintf(m->tokkey, sizeof(m->tokkey), "%llu", (unsigned long long)m->token);
 		if (hashmap_put(&q->by_token, m->tokkey, m) < 0) {
@@ -162,6 +195,7 @@ void outq_unsend(struct outq *q, struct outmsg *m)
 void outq_remove(struct outq *q, struct outmsg *m)
 {
 	untrack(q, m);
+	unindex(q, m);
 	if (m->retry_mono)
 		q->waiting--;
 	if (q->cursor == m)

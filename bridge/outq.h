@@ -38,6 +38,8 @@ struct outq {
 	size_t peak; /* most messages queued at once since the owner last reset it */
 	size_t waiting; /* messages held back until their retry_mono */
 	struct hashmap by_token;
+	struct hashmap latest; /* topic -> its derived message not yet in flight */
+	size_t coalesced;      /* derived messages replaced by a newer one before they went out */
 	uint64_t next_token;
 };
 
@@ -46,8 +48,12 @@ void outq_free(struct outq *q);
 /* Copies everything. 0, or -1 on OOM. */
 int outq_push(struct outq *q, int64_t id, int is_volatile, const char *topic, const void *payload, size_t len,
 	      int qos, int retained, const void *corr, size_t corr_len);
-/* Marks the last pushed message as a derived one (see struct outmsg). */
-void outq_mark_derived(struct outq *q, int64_t since_ms);
+/* Queues a derived message (a household state: retained, only the last one
+ * counts). A newer one for the same topic replaces one that has not gone out
+ * yet, in its place; one in flight stays and the newer one queues behind it.
+ * 0, or -1 on OOM. */
+int outq_push_latest(struct outq *q, int64_t since_ms, const char *topic, const void *payload, size_t len,
+		     int retained);
 /* The since_ms of the oldest derived message, or INT64_MAX when there is none. */
 int64_t outq_oldest_derived(const struct outq *q);
 /* Sends pending messages in order while fewer than max_inflight are in flight.

@@ -164,6 +164,7 @@ static void went_down(struct service *s, const char *cause, struct sb_now now)
 	engine_set_connected(s->engine, 0, now);
 	service_wait_send(s); /* outq_disconnected drops volatile messages a batch may hold */
 	outq_disconnected(&s->outq);
+	outq_disconnected(&s->stateq);
 	pthread_mutex_unlock(&s->mu);
 	s->reconnect_mono = now.mono_ms + s->backoff_ms;
 	s->backoff_ms = s->backoff_ms * 2 > RECONNECT_MAX_MS ? RECONNECT_MAX_MS : s->backoff_ms * 2;
@@ -199,7 +200,7 @@ static void handle_connection(struct service *s, struct sb_now now)
 			engine_set_connected(s->engine, 1, now);
 			publish_status(s, "online", now);
 			log_info("online: %zu households, %zu seals, %zu messages waiting", engine_household_count(s->engine),
-				 engine_device_count(s->engine), s->outq.n);
+				 engine_device_count(s->engine), service_queued(s));
 			pthread_mutex_unlock(&s->mu);
 			if (!s->ever_ready) {
 				s->ever_ready = 1;
@@ -233,9 +234,9 @@ static void apply_tick(struct service *s, struct sb_now now)
  * back to the system: resident memory is what operators watch. */
 static void give_back_memory(struct service *s)
 {
-	if (s->outq.peak < TRIM_AFTER_PEAK || s->outq.n)
+	if (s->outq.peak + s->stateq.peak < TRIM_AFTER_PEAK || service_queued(s))
 		return;
-	s->outq.peak = 0;
+	s->outq.peak = s->stateq.peak = 0;
 	malloc_trim(0);
 }
 
@@ -245,6 +246,9 @@ static int64_t next_wake(struct service *s, struct sb_now now)
 		return now.mono_ms; /* more deadlines due: go round at once, sending in between */
 	int64_t next = engine_next_deadline(s->engine);
 	int64_t r = outq_next_retry(&s->outq, now.mono_ms);
+	int64_t rs = outq_next_retry(&s->stateq, now.mono_ms);
+	if (rs < r)
+		r = rs;
 	if (r < next)
 		next = r;
 	if (s->conn == CONN_DOWN && s->reconnect_mono < next)
@@ -300,7 +304,7 @@ static void shutdown_clean(struct service *s)
 	if (s->conn == CONN_READY) {
 		publish_status(s, "offline", now);
 		int64_t until = now.mono_ms + SHUTDOWN_WAIT_MS;
-		while (now.mono_ms < until && s->outq.n) {
+		while (now.mono_ms < until && service_queued(s)) {
 			int mine = service_collect(s, &s->main_batch, SIZE_MAX, now.mono_ms);
 			pthread_mutex_unlock(&s->mu);
 			if (mine)
@@ -319,7 +323,8 @@ static void shutdown_clean(struct service *s)
 	service_mark_states(s, clock_now(), 1);
 	pthread_mutex_unlock(&s->mu);
 	transport_disconnect(s->transport, 2000);
-	log_info("stopped; %zu messages wait in the outbox for the next start", s->outq.n);
+	log_info("stopped; %zu messages wait in the outbox for the next start, %zu household states after it",
+		 s->outq.n, s->stateq.n);
 }
 
 int service_run(struct service *s, const char *cfg_path, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload_flag)
@@ -400,6 +405,8 @@ int service_new(const struct config *cfg, struct service **out)
 	pthread_mutex_init(&s->evmu, NULL);
 	pthread_cond_init(&s->sent, NULL);
 	outq_init(&s->outq);
+	outq_init(&s->stateq);
+	s->stateq.next_token = SERVICE_STATE_TOKENS;
 	actions_init(&s->actions);
 	actions_init(&s->unsaved);
 	snprintf(s->topic_prefix_dev, sizeof(s->topic_prefix_dev), "%s/dev/", cfg->mqtt.topic_root);
@@ -486,6 +493,7 @@ void service_free(struct service *s)
 	store_ckpt_stop(s->ckpt);
 	store_close(s->store);
 	outq_free(&s->outq);
+	outq_free(&s->stateq);
 	actions_free(&s->actions);
 	actions_free(&s->unsaved);
 	free(s->done_ids);

@@ -29,7 +29,8 @@ struct service {
 	struct engine *engine;
 	struct store *store;
 	struct store_ckpt *ckpt;
-	struct outq outq;
+	struct outq outq;   /* alerts, replies, status, statistics, rejections */
+	struct outq stateq; /* household states: their own, smaller window (see service_send.c) */
 	struct actions actions;
 	struct transport *transport;
 	int wake_fd;
@@ -96,6 +97,11 @@ int service_send(struct service *s, struct batch *b);
 /* Under mu: waits until no thread is sending (before touching what may be in a batch). */
 void service_wait_send(struct service *s);
 void service_batch_free(struct batch *b);
+/* State tokens start here, so one token names one message in either queue. */
+#define SERVICE_STATE_TOKENS (1ULL << 62)
+/* Messages queued in both queues; those that could be sent now. */
+size_t service_queued(const struct service *s);
+int service_sendable(const struct service *s);
 /* The transport's publish callback (any of Paho's threads). */
 void service_on_published(void *arg, uint64_t token, int ok, int reason, const char *why);
 /* Most a Paho thread sends on its way out of a callback; more is the main loop's. */

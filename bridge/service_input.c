@@ -248,11 +248,14 @@ void service_apply(struct service *s, const char *reply_topic, const char *reply
 			continue;
 		if (!o->durable)
 			service_publish_volatile(s, o->topic, o->payload, o->retained);
-		else if (outq_push(&s->outq, ok && !o->since_ms ? o->id : 0, 0, o->topic, o->payload,
-				   strlen(o->payload), 1, o->retained, o->corr, o->corr_len) < 0)
+		else if (o->since_ms) {
+			if (outq_push_latest(&s->stateq, o->since_ms, o->topic, o->payload, strlen(o->payload),
+					     o->retained) < 0)
+				log_error("out of memory queueing %s: message lost", o->topic);
+		} else if (outq_push(&s->outq, ok ? o->id : 0, 0, o->topic, o->payload, strlen(o->payload), 1,
+				     o->retained, o->corr, o->corr_len) < 0) {
 			log_error("out of memory queueing %s: message lost", o->topic);
-		else if (o->since_ms)
-			outq_mark_derived(&s->outq, o->since_ms);
+		}
 		free(o->payload);
 	}
 	free(out);
@@ -406,8 +409,7 @@ void service_on_message(void *arg, const struct transport_msg *m)
 	/* Left over (a full batch, or the main loop queued more meanwhile and
 	 * left it to us): the main loop sends it. A full in-flight window is
 	 * freed by a PUBACK, which wakes the main loop anyway. */
-	int wake = !s->sending && s->outq.n > s->outq.inflight + s->outq.waiting &&
-		   s->outq.inflight < s->inflight_cap;
+	int wake = !s->sending && service_sendable(s);
 	pthread_mutex_unlock(&s->mu);
 	if (wake)
 		service_wake(s);

@@ -57,7 +57,7 @@ void service_mark_states(struct service *s, struct sb_now now, int force)
 		return;
 	s->states_next_mono = now.mono_ms + MARK_EVERY_MS;
 	/* Scans the queue: it is as long as what is in flight, and once a second. */
-	int64_t oldest = outq_oldest_derived(&s->outq);
+	int64_t oldest = outq_oldest_derived(&s->stateq);
 	int64_t mark = oldest < now.wall_ms ? oldest : now.wall_ms;
 	if (mark == s->states_saved_ms || s->store_fault)
 		return;

@@ -70,7 +70,7 @@ static void test_defaults(void)
 	CHECK_STR(c.mqtt.keyfile, "");
 	CHECK(c.mqtt.keepalive == 30);
 	CHECK(c.mqtt.session_expiry == 86400);
-	CHECK(c.mqtt.max_inflight == 32);
+	CHECK(c.mqtt.max_inflight == 1000);
 	CHECK_STR(c.store.path, "sealbridge.db");
 	CHECK(c.timing.silence_after_ms == 900000);
 	CHECK(c.timing.unmonitored_after_ms == 3600000);

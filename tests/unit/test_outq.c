@@ -130,6 +130,39 @@ static void test_transport_refusing_keeps_order(void)
 	outq_free(&q);
 }
 
+/* Household states: only the last one counts, so a newer one takes the place
+ * of one not yet sent; one in flight is never touched. */
+static void test_latest_state_replaces_unsent(void)
+{
+	struct outq q;
+	outq_init(&q);
+	nsent = 0;
+	CHECK(outq_push_latest(&q, 100, "st/h1", "v1", 2, 1) == 0);
+	CHECK(outq_push_latest(&q, 200, "st/h2", "w1", 2, 1) == 0);
+	CHECK(outq_push_latest(&q, 300, "st/h1", "v2", 2, 1) == 0);
+	CHECK(q.n == 2 && q.coalesced == 1);
+	struct outmsg *h1 = by_topic(&q, "st/h1");
+	CHECK(h1 == q.head && strcmp(h1->payload, "v2") == 0); /* in the first one's place */
+	CHECK(h1->since_ms == 100 && h1->derived && h1->retained);
+	CHECK(outq_oldest_derived(&q) == 100);
+
+	CHECK(outq_pump(&q, 1, 0, fake_send, NULL) == 1); /* h1 goes out */
+	CHECK(outq_push_latest(&q, 400, "st/h1", "v3", 2, 1) == 0);
+	CHECK(q.n == 3 && strcmp(h1->payload, "v2") == 0); /* the one in flight keeps its payload */
+	CHECK(outq_push_latest(&q, 500, "st/h1", "v4", 2, 1) == 0);
+	CHECK(q.n == 3 && strcmp(q.tail->payload, "v4") == 0 && q.tail->since_ms == 400);
+	outq_remove(&q, h1); /* its PUBACK */
+	CHECK(outq_pump(&q, 10, 0, fake_send, NULL) == 2);
+	CHECK(nsent == 3 && strcmp(sent_topics[1], "st/h2") == 0 && strcmp(sent_topics[2], "st/h1") == 0);
+	CHECK(outq_oldest_derived(&q) == 200);
+	while (q.head)
+		outq_remove(&q, q.head);
+	CHECK(outq_oldest_derived(&q) == INT64_MAX);
+	/* Gone from the index with the message: the next one is a new message. */
+	CHECK(outq_push_latest(&q, 600, "st/h1", "v5", 2, 1) == 0 && q.n == 1);
+	outq_free(&q);
+}
+
 int main(void)
 {
 	RUN(test_order_and_window);
@@ -137,5 +170,6 @@ int main(void)
 	RUN(test_refused_waits_and_retries);
 	RUN(test_disconnect_drops_volatile_keeps_durable);
 	RUN(test_transport_refusing_keeps_order);
+	RUN(test_latest_state_replaces_unsent);
 	DONE();
 }
