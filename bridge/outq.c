@@ -100,6 +100,7 @@ static void requeue(struct outq *q, struct outmsg *m)
 int outq_push_latest(struct outq *q, int64_t since_ms, const char *topic, const void *payload, size_t len,
 		     int retained)
 {
+	q->latest_pushes++;
 	struct outmsg *m = hashmap_get(&q->latest, topic);
 	if (m && !m->token) {
 		char *p = malloc(len + 1);

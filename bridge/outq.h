@@ -40,6 +40,7 @@ struct outq {
 	struct hashmap by_token;
 	struct hashmap latest; /* topic -> its derived message not yet in flight */
 	size_t coalesced;      /* derived messages replaced by a newer one before they went out */
+	uint64_t latest_pushes; /* outq_push_latest calls so far */
 	uint64_t next_token;
 };
 

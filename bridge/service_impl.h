@@ -66,6 +66,7 @@ struct service {
 	int64_t recover_since;      /* while republishing states after a crash: the confirmed mark */
 	int64_t states_saved_ms;    /* the confirmed mark as last written */
 	int64_t states_next_mono;   /* when to write it next */
+	uint64_t states_pushes;     /* stateq.latest_pushes when it was last written */
 	int tick_more; /* deadlines were left due for the next pass */
 	char topic_prefix_dev[CONFIG_STR_MAX + 8], topic_prefix_cmd[CONFIG_STR_MAX + 8];
 };

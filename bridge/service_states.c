@@ -57,13 +57,19 @@ void service_mark_states(struct service *s, struct sb_now now, int force)
 		return;
 	s->states_next_mono = now.mono_ms + MARK_EVERY_MS;
 	/* Scans the queue: it is as long as what is in flight, and once a second. */
+	/* Nothing made since the last write, and nothing waiting: the mark may stay
+	 * where it is (an idle daemon writes nothing). */
+	if (!s->stateq.n && s->stateq.latest_pushes == s->states_pushes && s->states_saved_ms >= 0)
+		return;
 	int64_t oldest = outq_oldest_derived(&s->stateq);
 	int64_t mark = oldest < now.wall_ms ? oldest : now.wall_ms;
 	if (mark == s->states_saved_ms || s->store_fault)
 		return;
+	uint64_t pushes = s->stateq.latest_pushes;
 	if (store_begin(s->store) == 0 && store_set_states_confirmed(s->store, mark) == 0 &&
 	    store_commit(s->store) == 0) {
 		s->states_saved_ms = mark;
+		s->states_pushes = pushes;
 		return;
 	}
 	store_rollback(s->store);
