@@ -542,9 +542,11 @@ int engine_tick_some(struct engine *e, struct sb_now now, size_t max, struct act
 	}
 	const struct sb_timer *next = timerq_peek(&e->timers);
 	int more = next && next->when <= now.mono_ms;
-	if (!more && now.mono_ms >= e->next_stats_mono) {
-		stats_publish(e, now);
-		e->next_stats_mono = now.mono_ms + e->set.stats_interval_ms;
+	if (!more && (e->stats_running || now.mono_ms >= e->next_stats_mono)) {
+		if (stats_step(e, now, STATS_SLICE))
+			e->next_stats_mono = now.mono_ms + e->set.stats_interval_ms;
+		else
+			more = 1; /* the rest of the pass on the next call */
 	}
 	engine_end(e, now);
 	return more;

@@ -44,6 +44,8 @@ struct engine {
 	int connected;
 	int64_t hear_since_mono; /* from when silence may be counted */
 	int64_t next_stats_mono;
+	int stats_running;       /* a statistics pass is under way */
+	size_t stats_cursor;     /* where it goes on */
 	int64_t wall_offset;
 	size_t flush_cursor;     /* where engine_flush_liveness goes on */     /* wall - mono when wall deadlines were last put on the monotonic clock */
 	struct ptrvec touched_h, touched_d, dead_alerts, unit_list;
@@ -85,7 +87,9 @@ void household_unlink_alert(struct household *h, struct alert *a);
 void timer_arm_silence(struct engine *e, struct device *d, struct sb_now now);
 void timer_arm_household(struct engine *e, struct household *h, struct sb_now now);
 void timer_fire(struct engine *e, struct sb_timer *t, struct sb_now now);
-void stats_publish(struct engine *e, struct sb_now now);
+/* Counts up to `slots` table slots of households; 1 when the pass is done and its statistics were emitted. */
+int stats_step(struct engine *e, struct sb_now now, size_t slots);
+#define STATS_SLICE 65536
 
 /* engine_input.c */
 int engine_permitted(struct household *h, int64_t wall_ms);

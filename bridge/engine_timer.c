@@ -155,13 +155,23 @@ static void count_household(void *v, void *arg)
 	}
 }
 
-void stats_publish(struct engine *e, struct sb_now now)
+/* The counting pass goes in slices, so that at a million households it never
+ * holds the service's lock for long (reports wait for it). A household that
+ * changes between two slices is counted as it was when its slice came. */
+int stats_step(struct engine *e, struct sb_now now, size_t slots)
 {
-	for (size_t i = 0; i < e->unit_list.n; i++) {
-		struct unit_node *u = e->unit_list.v[i];
-		u->households = u->fitted = u->online = u->silent = u->doors_open = u->open_alerts = 0;
+	if (!e->stats_running) {
+		for (size_t i = 0; i < e->unit_list.n; i++) {
+			struct unit_node *u = e->unit_list.v[i];
+			u->households = u->fitted = u->online = u->silent = u->doors_open = u->open_alerts = 0;
+		}
+		e->stats_running = 1;
+		e->stats_cursor = 0;
 	}
-	objmap_each(&e->households, count_household, NULL);
+	e->stats_cursor = objmap_scan(&e->households, e->stats_cursor, slots, count_household, NULL);
+	if (e->stats_cursor != 0)
+		return 0;
+	e->stats_running = 0;
 	for (size_t i = 0; i < e->unit_list.n; i++) {
 		struct unit_node *u = e->unit_list.v[i];
 		/* A unit that has just lost its last household gets one message of zeros. */
@@ -170,7 +180,7 @@ void stats_publish(struct engine *e, struct sb_now now)
 		u->published = u->households > 0;
 		struct action *x = engine_emit(e, ACT_PUB_STATS);
 		if (!x)
-			return;
+			return 1;
 		struct stats_msg *m = &x->u.stats;
 		m->unit = &u->u;
 		m->households = u->households;
@@ -181,4 +191,5 @@ void stats_publish(struct engine *e, struct sb_now now)
 		m->open_alerts = u->open_alerts;
 		m->at_ms = now.wall_ms;
 	}
+	return 1;
 }

@@ -533,6 +533,33 @@ static void test_next_deadline(void)
 	finish();
 }
 
+/* At a city's size the counting pass goes in slices, so that the lock it
+ * runs under is never held for long; the numbers come when it is done. */
+static void test_stats_in_slices(void)
+{
+	start();
+	const char *units[SB_LEVEL_COUNT] = {"c1", "s1", "d1"};
+	char hid[32];
+	for (int i = 0; i < 60000; i++) {
+		snprintf(hid, sizeof(hid), "h%d", i);
+		CHECK(engine_load_household(E, hid, NULL, units, SB_CAT_NONE, -1, now.wall_ms - DAY, now.wall_ms + DAY, 0,
+					    0, 0, 0) == 0);
+	}
+	tick_after(set.stats_interval_ms);
+	CHECK(count_kind(ACT_PUB_STATS) == 0);   /* more than one slice of the table */
+	CHECK(engine_next_deadline(E) <= now.mono_ms); /* and the rest is due at once */
+	int calls = 1;
+	while (count_kind(ACT_PUB_STATS) == 0 && calls < 10) {
+		tick();
+		calls++;
+	}
+	CHECK(calls > 1 && count_kind(ACT_PUB_STATS) == 3);
+	check_stats("c1", SB_LEVEL_COMMUNITY, 60000, 0, 0, 0, 0, 0);
+	check_stats("d1", SB_LEVEL_DISTRICT, 60000, 0, 0, 0, 0, 0);
+	CHECK(engine_next_deadline(E) > now.mono_ms); /* then it sleeps until the next interval */
+	finish();
+}
+
 #define MANY 100000
 
 static void test_many_seals_idle_tick(void)
@@ -608,6 +635,7 @@ int main(void)
 	RUN(test_release_command);
 	RUN(test_stats);
 	RUN(test_next_deadline);
+	RUN(test_stats_in_slices);
 	RUN(test_many_seals_idle_tick);
 	DONE();
 }
