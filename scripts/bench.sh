@@ -170,7 +170,7 @@ MARK=0
 # every report was committed, and its state says every state before it went out
 # (a state not yet sent takes the newer one of its household in its place).
 through_daemon() { # mode n tag [base] -> RATE, CPU_US (daemon CPU per report, microseconds), STATE_RATE
-	local mode=$1 n=$2 tag=$3 base=${4:-0} mark rc ssp=''
+	local mode=$1 n=$2 tag=$3 base=${4:-0} mark rc ssp='' SSP_RC=0
 	RATE='' STATE_RATE=''
 	mark=$(printf 'mark-%04d' "$MARK")
 	MARK=$((MARK + 1))
@@ -194,14 +194,15 @@ through_daemon() { # mode n tag [base] -> RATE, CPU_US (daemon CPU per report, m
 	wait "$sp"
 	rc=$?
 	check_rc "alert watcher ($tag: the daemon did not alert on $mark)" $rc
+	# With states, the CPU counts until the last state went out too.
+	[ -z "$ssp" ] || { wait "$ssp"; SSP_RC=$?; }
 	c1=$(cpu_ticks "$DAEMON_PID")
 	CPU_US=$(calc "($c1 - $c0) * 1e6 / $CLK_TCK / $n" 1)
 	local f0 f1 f2
 	f0=$(kv first_ns "$WORK/$tag.gen") f1=$(kv last_ns "$WORK/$tag.alert")
 	if [ "$rc" = 0 ] && [ -n "$f0" ] && [ -n "$f1" ]; then RATE=$(calc "$n / (($f1 - $f0) / 1e9)" 0); fi
 	if [ -n "$ssp" ]; then
-		wait "$ssp"
-		check_rc "state watcher ($tag: no state for the marker)" $?
+		check_rc "state watcher ($tag: no state for the marker)" "$SSP_RC"
 		f2=$(kv last_ns "$WORK/$tag.state")
 		if [ -n "$f0" ] && [ -n "$f2" ] && [ "$f2" != 0 ]; then STATE_RATE=$(calc "$n / (($f2 - $f0) / 1e9)" 0); fi
 	fi
