@@ -55,6 +55,8 @@ struct service {
 	 * collected, so the queue's order is the order on the wire. */
 	int sending;            /* under mu */
 	int rx_active;          /* under mu: the receive thread is in a callback and sends on its way out */
+	pthread_t rx_thread;    /* under mu: the transport's receive thread, once a message came */
+	int rx_thread_known;
 	pthread_cond_t sent;    /* signalled when a batch is out */
 	struct batch main_batch; /* main loop only */
 	struct batch rx_batch;   /* the transport's receive thread only */

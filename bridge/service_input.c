@@ -382,6 +382,8 @@ void service_on_message(void *arg, const struct transport_msg *m)
 	size_t dl = strlen(s->topic_prefix_dev), cl = strlen(s->topic_prefix_cmd);
 	pthread_mutex_lock(&s->mu);
 	s->rx_active = 1;
+	s->rx_thread = pthread_self();
+	s->rx_thread_known = 1;
 	if (strncmp(m->topic, s->topic_prefix_dev, dl) == 0) {
 		const char *id = m->topic + dl;
 		const char *slash = strchr(id, '/');

@@ -102,9 +102,10 @@ int service_send(struct service *s, struct batch *b)
 			break;
 	}
 	pthread_mutex_lock(&s->mu);
-	/* The transport is not taking messages now: the rest go again later, in order. */
+	/* The transport is not taking messages now: the rest go again later, in
+	 * order, each in its own queue (a batch holds both kinds). */
 	for (; i < b->n; i++)
-		outq_unsend(&s->outq, b->v[i]);
+		outq_unsend(b->v[i]->derived ? &s->stateq : &s->outq, b->v[i]);
 	b->n = 0;
 	s->sending = 0;
 	pthread_cond_broadcast(&s->sent);
@@ -176,8 +177,12 @@ static void not_confirmed(struct service *s, struct outq *q, struct outmsg *m, i
 }
 
 /* On Paho's thread, for each PUBACK (or failure): the message leaves the queue
- * at once, and the window it frees is used at once, here, rather than after a
- * hand-over to the main loop that would then wait for Paho's lock. */
+ * at once. After a PUBACK on the receive thread, the window it frees is used
+ * at once, here, rather than after a hand-over to the main loop that would
+ * then wait for Paho's lock. Failures are not sent on from here: Paho reports
+ * them from any of its threads, some while holding its command lock, and a
+ * publish from there would wait for that lock for good (seen in the link-loss
+ * tests); the main loop sends them again. */
 void service_on_published(void *arg, uint64_t token, int ok, int reason, const char *why)
 {
 	struct service *s = arg;
@@ -191,8 +196,11 @@ void service_on_published(void *arg, uint64_t token, int ok, int reason, const c
 		else
 			not_confirmed(s, q, m, reason, why ? why : "", now);
 	}
-	int wake = s->ndone >= DONE_BATCH;
-	int mine = service_collect(s, &s->rx_batch, SERVICE_RX_BATCH_MAX, now.mono_ms);
+	int wake = s->ndone >= DONE_BATCH || !ok;
+	int here = ok && s->rx_thread_known && pthread_equal(s->rx_thread, pthread_self());
+	int mine = here && service_collect(s, &s->rx_batch, SERVICE_RX_BATCH_MAX, now.mono_ms);
+	if (ok && !here)
+		wake = 1;
 	pthread_mutex_unlock(&s->mu);
 	if (mine && service_send(s, &s->rx_batch))
 		wake = 1;
