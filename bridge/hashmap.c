@@ -13,7 +13,7 @@ struct hashmap_slot {
 
 static const char TOMB[1];
 
-static uint64_t hash_str(const char *s)
+uint64_t hashmap_hash(const char *s)
 {
 	uint64_t h = 1469598103934665603ULL;
 	for (; *s; s++) {
@@ -63,7 +63,7 @@ static int grow(struct hashmap *m)
 		struct hashmap_slot *s = &m->slots[i];
 		if (!s->key || s->key == TOMB)
 			continue;
-		size_t j = hash_str(s->key) & (ncap - 1);
+		size_t j = hashmap_hash(s->key) & (ncap - 1);
 		while (ns[j].key)
 			j = (j + 1) & (ncap - 1);
 		ns[j] = *s;
@@ -78,13 +78,13 @@ static int grow(struct hashmap *m)
 
 void *hashmap_get(const struct hashmap *m, const char *key)
 {
-	struct hashmap_slot *s = find(m, key, hash_str(key));
+	struct hashmap_slot *s = find(m, key, hashmap_hash(key));
 	return s ? s->value : NULL;
 }
 
 int hashmap_put(struct hashmap *m, const char *key, void *value)
 {
-	uint64_t h = hash_str(key);
+	uint64_t h = hashmap_hash(key);
 	struct hashmap_slot *s = find(m, key, h);
 	if (s) {
 		s->key = key;
@@ -108,7 +108,7 @@ int hashmap_put(struct hashmap *m, const char *key, void *value)
 
 void *hashmap_del(struct hashmap *m, const char *key)
 {
-	struct hashmap_slot *s = find(m, key, hash_str(key));
+	struct hashmap_slot *s = find(m, key, hashmap_hash(key));
 	if (!s)
 		return NULL;
 	void *v = s->value;

@@ -4,11 +4,15 @@
 #define SB_HASHMAP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct hashmap {
 	struct hashmap_slot *slots;
 	size_t cap, used, tombs;
 };
+
+/* FNV-1a of a string: the hash of both this map and objmap. */
+uint64_t hashmap_hash(const char *s);
 
 void hashmap_init(struct hashmap *m);
 void hashmap_free(struct hashmap *m); /* frees the table, not keys or values */

@@ -1,4 +1,5 @@
 #include "objmap.h"
+#include "hashmap.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -7,16 +8,6 @@
 static const char *key_of(const struct objmap *m, const void *obj)
 {
 	return (const char *)obj + m->key_off;
-}
-
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 1099511628211ULL;
-	}
-	return h;
 }
 
 void objmap_init(struct objmap *m, size_t key_off)
@@ -36,7 +27,7 @@ void *objmap_get(const struct objmap *m, const char *id)
 	if (!m->cap)
 		return NULL;
 	size_t mask = m->cap - 1;
-	for (size_t i = hash_str(id) & mask; m->slots[i]; i = (i + 1) & mask)
+	for (size_t i = hashmap_hash(id) & mask; m->slots[i]; i = (i + 1) & mask)
 		if (strcmp(key_of(m, m->slots[i]), id) == 0)
 			return m->slots[i];
 	return NULL;
@@ -44,7 +35,7 @@ void *objmap_get(const struct objmap *m, const char *id)
 
 static void place(const struct objmap *m, void **slots, size_t cap, void *obj)
 {
-	size_t i = hash_str(key_of(m, obj)) & (cap - 1);
+	size_t i = hashmap_hash(key_of(m, obj)) & (cap - 1);
 	while (slots[i])
 		i = (i + 1) & (cap - 1);
 	slots[i] = obj;
