@@ -2,7 +2,6 @@
 
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
 
 #define BLOCK_BYTES (1u << 20)
 
@@ -30,13 +29,6 @@ void *arena_alloc(struct arena *a, size_t n, size_t align)
 	b->off = off + n;
 	a->used += n;
 	return b->mem + off;
-}
-
-char *arena_strdup(struct arena *a, const char *s)
-{
-	size_t n = strlen(s) + 1;
-	char *d = arena_alloc(a, n, 1);
-	return d ? memcpy(d, s, n) : NULL;
 }
 
 void arena_free(struct arena *a)

@@ -13,7 +13,6 @@ struct arena {
 
 /* Zeroed memory aligned to align (a power of two <= 16), or NULL on OOM. */
 void *arena_alloc(struct arena *a, size_t n, size_t align);
-char *arena_strdup(struct arena *a, const char *s);
 void arena_free(struct arena *a);
 
 #endif

@@ -152,20 +152,20 @@ void service_store_retry(struct service *s)
 		return;
 	size_t n = 0, k = 0;
 	for (struct outmsg *m = s->outq.head; m; m = m->next)
-		n += !m->id && !m->is_volatile && !m->derived;
+		n += !m->id && !m->is_volatile;
 	int64_t *ids = calloc(n + 1, sizeof(*ids));
 	if (!ids)
 		return;
 	int ok = store_begin(s->store) == 0 && write_actions(s, &s->unsaved) == 0;
 	for (struct outmsg *m = s->outq.head; ok && m; m = m->next)
-		if (!m->id && !m->is_volatile && !m->derived)
+		if (!m->id && !m->is_volatile)
 			ok = store_outbox_add(s->store, m->topic, m->payload, m->len, m->qos, m->retained, m->corr,
 					      m->corr_len, &ids[k++]) == 0;
 	if (ok && store_commit(s->store) == 0) {
 		k = 0;
 		/* Row ids exist only once the transaction is committed. */
 		for (struct outmsg *m = s->outq.head; m; m = m->next)
-			if (!m->id && !m->is_volatile && !m->derived)
+			if (!m->id && !m->is_volatile)
 				m->id = ids[k++];
 		log_info("store: writing again; %zu delayed saves and %zu messages written", s->unsaved.n, n);
 		actions_clear(&s->unsaved);

@@ -1,6 +1,7 @@
 /* codec and model: what devices and platforms send is accepted or refused with
  * a message naming the field, and what we publish parses back as documented. */
 #include "check.h"
+#include "test_model.h"
 #include "codec.h"
 #include "model.h"
 
@@ -542,15 +543,6 @@ static struct unit u_c = {"c1", SB_LEVEL_COMMUNITY}, u_s = {"s1", SB_LEVEL_STREE
 		   u_d = {"d1", SB_LEVEL_DISTRICT};
 static const struct placement place = {{&u_c, &u_s, &u_d}};
 
-/* Households and seals carry their id inline, as the engine lays them out. */
-union test_household {
-	struct household o;
-	char room[sizeof(struct household) + 32];
-};
-union test_device {
-	struct device o;
-	char room[sizeof(struct device) + 32];
-};
 
 static void make_household(struct household *h, struct device *d)
 {

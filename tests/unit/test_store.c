@@ -1,5 +1,6 @@
 /* Store against real SQLite files in a private temp dir, loaded into a real engine. */
 #include "check.h"
+#include "test_model.h"
 #include "clock.h"
 #include "engine.h"
 #include "store.h"
@@ -156,15 +157,6 @@ static struct permit permit2 = { 1795845600000, 1795849200000, NULL, NULL };
 static struct permit permit1 = { 1795840000000, 1795841000000, "hospital visit", &permit2 };
 static struct permit permit0 = { 1795830000000, 1795831000000, "old", &permit1 };
 
-/* Households and seals carry their id inline, as the engine lays them out. */
-union test_household {
-	struct household o;
-	char room[sizeof(struct household) + 32];
-};
-union test_device {
-	struct device o;
-	char room[sizeof(struct device) + 32];
-};
 
 static void fill_households(struct household *h1, struct household *h2)
 {
