@@ -57,6 +57,12 @@ static const struct setting settings[] = {
 	{"mqtt", "session_expiry", SET_INT, OFF(mqtt.session_expiry), 0, 2592000, NULL, "86400"},
 	{"mqtt", "max_inflight", SET_INT, OFF(mqtt.max_inflight), 1, 65535, NULL, "1000"},
 	{"store", "path", SET_STRING, OFF(store.path), 1, STR_LEN_MAX, NULL, "sealbridge.db"},
+	/* docs/storage.md: retention, and what a store fault may cost. */
+	{"store", "keep_days", SET_INT, OFF(store.keep_days), 0, 3650, NULL, "90"},
+	{"store", "retention_every", SET_SECONDS, OFF(store.retention_every_ms), 1000, 7LL * 24 * 3600 * 1000, NULL,
+	 "3600"},
+	{"store", "max_waiting_saves", SET_INT, OFF(store.max_waiting_saves), 100, 1000000, NULL, "20000"},
+	{"store", "stop_retry", SET_SECONDS, OFF(store.stop_retry_ms), 0, 300000, NULL, "10"},
 	{"timing", "silence_after", SET_SECONDS, OFF(timing.silence_after_ms), DURATION_MIN_MS,
 	 DURATION_MAX_MS, NULL, "900"},
 	{"timing", "unmonitored_after", SET_SECONDS, OFF(timing.unmonitored_after_ms),

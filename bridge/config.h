@@ -19,6 +19,10 @@ struct config {
 	} mqtt;
 	struct {
 		char path[CONFIG_STR_MAX];
+		int keep_days;              /* 0: keep for ever */
+		int64_t retention_every_ms; /* how often old rows are looked for */
+		int max_waiting_saves;      /* saves held in memory while the store fails */
+		int64_t stop_retry_ms;      /* a stop during a store fault retries this long */
 	} store;
 	struct {
 		int64_t silence_after_ms, unmonitored_after_ms, stats_interval_ms;

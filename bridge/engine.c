@@ -172,6 +172,8 @@ struct engine *engine_new(const struct engine_settings *s, const char *alert_pre
 	e->set = *s;
 	snprintf(e->prefix, sizeof(e->prefix), "%.16s", alert_prefix ? alert_prefix : "a");
 	e->next_alert_no = 1;
+	e->alert_limit = INT64_MAX;
+	snprintf(e->start_tag, sizeof(e->start_tag), "0");
 	objmap_init(&e->households, offsetof(struct household, id));
 	objmap_init(&e->devices, offsetof(struct device, id));
 	hashmap_init(&e->units);
@@ -478,6 +480,28 @@ void engine_load_counter(struct engine *e, int64_t next_alert_no)
 {
 	if (next_alert_no > e->next_alert_no)
 		e->next_alert_no = next_alert_no;
+}
+
+void engine_set_alert_numbers(struct engine *e, int64_t from, int64_t limit)
+{
+	if (from > e->next_alert_no)
+		e->next_alert_no = from;
+	e->alert_limit = limit;
+}
+
+int64_t engine_alert_numbers_left(const struct engine *e)
+{
+	return e->next_alert_no < e->alert_limit ? e->alert_limit - e->next_alert_no : 0;
+}
+
+int64_t engine_next_alert_no(const struct engine *e)
+{
+	return e->next_alert_no;
+}
+
+void engine_set_start_tag(struct engine *e, const char *tag)
+{
+	snprintf(e->start_tag, sizeof(e->start_tag), "%.16s", tag && *tag ? tag : "0");
 }
 
 static void loaded_household(void *v, void *arg)

@@ -108,6 +108,31 @@ int engine_load_permit(struct engine *e, const char *household_id, int64_t from_
 int engine_load_device(struct engine *e, const char *id, const struct device *d, const char *household_id);
 int engine_load_alert(struct engine *e, const struct alert *a);
 void engine_load_counter(struct engine *e, int64_t next_alert_no);
+
+/* Alert ids never repeat (see docs/storage.md). The caller reserves alert
+ * numbers [from, limit) durably before the engine may hand them out; the
+ * engine continues at from when that is ahead. A number handed out past limit
+ * (the store failed for a whole block) carries the start tag, a random value
+ * made at every start, so it cannot meet an id of any other start.
+ * By default there is no limit (unit tests). */
+void engine_set_alert_numbers(struct engine *e, int64_t from, int64_t limit);
+/* How many reserved numbers are left, and the first one not yet handed out. */
+int64_t engine_alert_numbers_left(const struct engine *e);
+int64_t engine_next_alert_no(const struct engine *e);
+/* [0-9a-f]{1,16}; copied. */
+void engine_set_start_tag(struct engine *e, const char *tag);
+
+/* Retention (engine_retain.c): what the store deleted leaves memory too.
+ * Forgets a closed alert's id: 0, or -1 when it is not a closed alert. */
+int engine_forget_closed_alert(struct engine *e, const char *id);
+/* Forgets a released household that has no seal and no open alert, with its
+ * permits. 0; -1 when not known; -2 when it is still in use. Its bytes in the
+ * arena come back at the next start. */
+int engine_forget_household(struct engine *e, const char *id);
+/* Drops the household's permits that lapsed before wall_ms (their rows went). */
+void engine_forget_lapsed_permits(struct engine *e, const char *household_id, int64_t wall_ms);
+/* Active permits a household may hold; one more is refused (too_many_permits). */
+#define SB_PERMITS_MAX 32
 void engine_loaded(struct engine *e, struct sb_now now);
 
 /* The daemon could (connected=1) or could not (0) hear the broker from now on. */

@@ -11,10 +11,10 @@
 static void publish(struct engine *e, struct alert *a, enum sb_level level, struct sb_now now)
 {
 	struct household *h = objmap_get(&e->households, a->household_id);
-	a->msg_seq++;
 	struct action *x = engine_emit(e, ACT_PUB_ALERT);
 	if (!x)
-		return;
+		return; /* oom is flagged; the number is not used, so no event id is skipped */
+	a->msg_seq++;
 	struct alert_msg *m = &x->u.alert_msg;
 	m->alert = *a;
 	m->household = h;
@@ -78,7 +78,13 @@ struct alert *alert_raise(struct engine *e, struct household *h, enum sb_alert_t
 		e->out->oom = 1;
 		return NULL;
 	}
-	snprintf(a->id, sizeof(a->id), "%s-%lld", e->prefix, (long long)e->next_alert_no++);
+	/* Past the reserved block (the store failed for that long) the number could
+	 * be handed out again after a restart: this start's tag keeps it apart. */
+	if (e->next_alert_no < e->alert_limit)
+		snprintf(a->id, sizeof(a->id), "%s-%lld", e->prefix, (long long)e->next_alert_no);
+	else
+		snprintf(a->id, sizeof(a->id), "%s-%lld_%s", e->prefix, (long long)e->next_alert_no, e->start_tag);
+	e->next_alert_no++;
 	e->counter_dirty = 1; /* saved once per call, however many alerts it raised */
 	a->type = type;
 	a->level = SB_LEVEL_COMMUNITY;

@@ -227,6 +227,15 @@ static void cmd_permit(struct engine *e, const struct command *c, struct sb_now 
 		fail(res, "bad_request", "'until' is in the past");
 		return;
 	}
+	engine_prune_permits(h, now.wall_ms);
+	int active = 0;
+	for (const struct permit *q = h->permits; q; q = q->next)
+		active++;
+	if (active >= SB_PERMITS_MAX) {
+		fail(res, "too_many_permits", "household '%s' already holds %d permits that have not lapsed",
+		     h->id, active);
+		return;
+	}
 	struct permit *p = calloc(1, sizeof(*p));
 	if (!p || (c->reason[0] && !(p->reason = strdup(c->reason)))) {
 		free(p);
@@ -235,7 +244,6 @@ static void cmd_permit(struct engine *e, const struct command *c, struct sb_now 
 	}
 	p->from_ms = from;
 	p->until_ms = c->until_ms;
-	engine_prune_permits(h, now.wall_ms);
 	p->next = h->permits;
 	h->permits = p;
 	engine_audit(e, "command", h, NULL, NULL, now, "permit %lld..%lld%s%s", (long long)from,

@@ -35,6 +35,8 @@ struct engine {
 	struct engine_settings set;
 	char prefix[17]; /* short: alert ids must stay within SB_ID_MAX */
 	int64_t next_alert_no;
+	int64_t alert_limit;   /* numbers from here on are not reserved: they carry start_tag */
+	char start_tag[17];
 	int counter_dirty;
 	struct objmap households, devices; /* by id; they live in the arena */
 	struct hashmap units, places, alerts; /* alerts: open ones, by id */

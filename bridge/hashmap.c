@@ -118,6 +118,13 @@ void *hashmap_del(struct hashmap *m, const char *key)
 	return v;
 }
 
+void *hashmap_take(struct hashmap *m, const char *key, const char **key_out)
+{
+	struct hashmap_slot *s = find(m, key, hashmap_hash(key));
+	*key_out = s ? s->key : NULL;
+	return s ? hashmap_del(m, key) : NULL;
+}
+
 size_t hashmap_size(const struct hashmap *m)
 {
 	return m->used - m->tombs;

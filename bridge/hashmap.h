@@ -21,6 +21,8 @@ void *hashmap_get(const struct hashmap *m, const char *key);
 int hashmap_put(struct hashmap *m, const char *key, void *value);
 /* Returns the removed value or NULL. */
 void *hashmap_del(struct hashmap *m, const char *key);
+/* The same, and the key it was stored under (for maps that own their keys). */
+void *hashmap_take(struct hashmap *m, const char *key, const char **key_out);
 size_t hashmap_size(const struct hashmap *m);
 /* Visits every entry; fn must not change the map. */
 void hashmap_each(const struct hashmap *m, void (*fn)(const char *key, void *value, void *arg), void *arg);

@@ -109,5 +109,6 @@ int main(int argc, char **argv)
 	service_free(s);
 	log_info("sealbridge stopped");
 	log_close();
-	exit(rc == 0 ? 0 : 1);
+	/* 3: stopped, but saves were lost to a store fault (logged); systemd restarts on it. */
+	exit(rc == 0 ? 0 : rc == SERVICE_EXIT_LOST ? SERVICE_EXIT_LOST : 1);
 }

@@ -61,6 +61,32 @@ int objmap_add(struct objmap *m, void *obj)
 	return 0;
 }
 
+void *objmap_del(struct objmap *m, const char *id)
+{
+	if (!m->cap)
+		return NULL;
+	size_t mask = m->cap - 1, i = hashmap_hash(id) & mask;
+	while (m->slots[i] && strcmp(key_of(m, m->slots[i]), id) != 0)
+		i = (i + 1) & mask;
+	void *obj = m->slots[i];
+	if (!obj)
+		return NULL;
+	m->slots[i] = NULL;
+	m->used--;
+	/* Move back every later object of the cluster that may no longer be found. */
+	for (size_t j = (i + 1) & mask; m->slots[j]; j = (j + 1) & mask) {
+		size_t home = hashmap_hash(key_of(m, m->slots[j])) & mask;
+		/* It stays when its home lies cyclically in (i, j]. */
+		int stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+		if (!stays) {
+			m->slots[i] = m->slots[j];
+			m->slots[j] = NULL;
+			i = j;
+		}
+	}
+	return obj;
+}
+
 size_t objmap_size(const struct objmap *m)
 {
 	return m->used;

@@ -1,7 +1,7 @@
 /* Map from id to object for the two big tables (households and seals): a slot
- * is one pointer, and the key is the object's own id, at a fixed offset. Both
- * tables only ever grow (objects live as long as the engine), so there is no
- * delete and no tombstone. At a million seals this halves the tables. */
+ * is one pointer, and the key is the object's own id, at a fixed offset. Objects
+ * leave only through retention (objmap_del), which shifts the cluster back, so
+ * there is no tombstone. At a million seals this halves the tables. */
 #ifndef SB_OBJMAP_H
 #define SB_OBJMAP_H
 
@@ -18,6 +18,9 @@ void objmap_free(struct objmap *m); /* frees the table, not the objects */
 void *objmap_get(const struct objmap *m, const char *id);
 /* Inserts; the id must not be in the map yet. 0, or -1 on OOM. */
 int objmap_add(struct objmap *m, void *obj);
+/* Removes the object with this id (retention: released households); returns it or NULL.
+ * Linear probing with backward shift, so no tombstone is needed. */
+void *objmap_del(struct objmap *m, const char *id);
 size_t objmap_size(const struct objmap *m);
 void objmap_each(const struct objmap *m, void (*fn)(void *obj, void *arg), void *arg);
 /* Visits the objects in slots [from, from + slots) and returns where to go on,

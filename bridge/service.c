@@ -82,7 +82,7 @@ static void publish_status(struct service *s, const char *state, struct sb_now n
 {
 	char t[CONFIG_STR_MAX + 32];
 	status_topic(s, t, sizeof(t));
-	const char *err = strcmp(state, "online") == 0 ? service_status_error(s) : NULL;
+	const char *err = strcmp(state, "online") == 0 || s->store_paused ? service_status_error(s) : NULL;
 	char *p = codec_encode_status(state, SB_VERSION, now.wall_ms, err);
 	if (!p)
 		return;
@@ -170,6 +170,25 @@ static void went_down(struct service *s, const char *cause, struct sb_now now)
 	s->backoff_ms = s->backoff_ms * 2 > RECONNECT_MAX_MS ? RECONNECT_MAX_MS : s->backoff_ms * 2;
 }
 
+/* The waiting saves reached their cap: inputs taken now could not be kept,
+ * and Paho acknowledges whatever the callback does. Leaving the broker makes
+ * it hold them for our session, unacknowledged, until the store writes again. */
+static void pause_input(struct service *s, struct sb_now now)
+{
+	log_error("store: input paused: disconnecting from %s until the store writes again; the broker keeps "
+		  "what arrives for the session",
+		  s->cfg.mqtt.uri);
+	pthread_mutex_lock(&s->mu);
+	if (s->conn == CONN_READY)
+		publish_status(s, "offline", now);
+	int mine = service_collect(s, &s->main_batch, SIZE_MAX, now.mono_ms);
+	pthread_mutex_unlock(&s->mu);
+	if (mine)
+		service_send(s, &s->main_batch);
+	transport_disconnect(s->transport, 1000);
+	went_down(s, "input paused (store)", now);
+}
+
 static void handle_connection(struct service *s, struct sb_now now)
 {
 	pthread_mutex_lock(&s->evmu);
@@ -214,16 +233,17 @@ static void handle_connection(struct service *s, struct sb_now now)
 		/* Paho's own connect timeout runs on the wall clock; do not trust it alone. */
 		went_down(s, "connect attempt timed out", now);
 	}
-	if (s->conn == CONN_DOWN && now.mono_ms >= s->reconnect_mono)
+	if (s->store_paused && s->conn != CONN_DOWN)
+		pause_input(s, now);
+	if (s->conn == CONN_DOWN && now.mono_ms >= s->reconnect_mono && !s->store_paused)
 		start_connect(s, now);
 }
 
 static void apply_tick(struct service *s, struct sb_now now)
 {
-	if (s->store_fault && now.mono_ms >= s->next_store_retry_mono) {
-		service_store_retry(s);
-		s->next_store_retry_mono = now.mono_ms + 1000;
-	}
+	if (s->store_fault && now.mono_ms >= s->next_store_retry_mono)
+		/* In slices: the lock is let go between them (next pass at once). */
+		s->next_store_retry_mono = now.mono_ms + (service_store_retry(s) > 0 ? 0 : 1000);
 	s->tick_more = engine_tick_some(s->engine, now, TICK_BATCH, &s->actions);
 	if (s->actions.n)
 		service_apply(s, NULL, NULL, NULL, 0);
@@ -285,17 +305,19 @@ static void reload(struct service *s, const char *cfg_path)
 	log_info("reload: timing and escalation settings applied (connection and store settings need a restart)");
 }
 
-static void shutdown_clean(struct service *s)
+static int shutdown_clean(struct service *s)
 {
 	struct sb_now now = clock_now();
 	pthread_mutex_lock(&s->mu);
+	service_store_stop_retry(s);
 	/* Heartbeats are not committed one by one (nor in the background: at a
 	 * million seals that held the lock for long and cost CPU when idle). Their
 	 * last_seen is written here, for at most a few seconds; what is left, or
 	 * lost in a crash, only makes last_seen older after the restart, and
 	 * silence is counted afresh from then anyway. */
 	int64_t flush_until = now.mono_ms + SHUTDOWN_FLUSH_MS;
-	for (int done = 0; !done && clock_now().mono_ms < flush_until;) {
+	/* Not while the store fails: they would only be lost with the rest. */
+	for (int done = s->store_fault; !done && clock_now().mono_ms < flush_until;) {
 		done = engine_flush_liveness(s->engine, 20000, &s->actions);
 		if (s->actions.n)
 			service_apply(s, NULL, NULL, NULL, 0);
@@ -321,10 +343,13 @@ static void shutdown_clean(struct service *s)
 	}
 	flush_done(s);
 	service_mark_states(s, clock_now(), 1);
+	int rc = service_store_stop_end(s);
+	size_t waiting = service_outbox_waiting(s), states = s->stateq.n;
 	pthread_mutex_unlock(&s->mu);
 	transport_disconnect(s->transport, 2000);
 	log_info("stopped; %zu messages wait in the outbox for the next start, %zu household states after it",
-		 s->outq.n, s->stateq.n);
+		 waiting, states);
+	return rc;
 }
 
 int service_run(struct service *s, const char *cfg_path, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload_flag)
@@ -350,6 +375,8 @@ int service_run(struct service *s, const char *cfg_path, volatile sig_atomic_t *
 		pthread_mutex_lock(&s->mu);
 		flush_done_due(s, now);
 		apply_tick(s, now);
+		if (service_retention_tick(s, now))
+			s->tick_more = 1;
 		give_back_memory(s);
 		service_mark_states(s, now, 0);
 		const char *err = service_status_error(s);
@@ -381,8 +408,7 @@ int service_run(struct service *s, const char *cfg_path, volatile sig_atomic_t *
 #ifdef SB_HAVE_SYSTEMD
 	sd_notify(0, "STOPPING=1");
 #endif
-	shutdown_clean(s);
-	return 0;
+	return shutdown_clean(s);
 }
 
 static int load_outbox_row(void *arg, int64_t id, const char *topic, const void *payload, size_t len, int qos,
@@ -433,11 +459,14 @@ int service_new(const struct config *cfg, struct service **out)
 		goto fail;
 	}
 	struct sb_now now = clock_now();
+	if (service_store_start(s) < 0)
+		goto fail;
 	if (store_load(s->store, s->engine) < 0) {
 		log_error("store %s: loading failed: %s", cfg->store.path, store_errmsg(s->store));
 		goto fail;
 	}
 	engine_loaded(s->engine, now);
+	service_store_loaded(s);
 	if (store_outbox_each(s->store, load_outbox_row, s) != 0) {
 		log_error("store %s: loading the outbox failed: %s", cfg->store.path, store_errmsg(s->store));
 		goto fail;

@@ -14,8 +14,12 @@ struct service;
 int service_new(const struct config *cfg, struct service **out);
 void service_free(struct service *s); /* NULL is a no-op */
 
+/* The exit code of a stop that could not write every save (the store kept failing). */
+#define SERVICE_EXIT_LOST 3
+
 /* Runs until *stop is set; *reload asks for settings to be re-read from cfg_path.
- * Returns 0 after a clean shutdown (status offline published when possible). */
+ * Returns 0 after a clean shutdown (status offline published when possible),
+ * SERVICE_EXIT_LOST when saves were lost (logged). */
 int service_run(struct service *s, const char *cfg_path, volatile sig_atomic_t *stop,
 		volatile sig_atomic_t *reload);
 

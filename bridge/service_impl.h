@@ -11,6 +11,7 @@
 #include "service.h"
 #include "store.h"
 #include "store_ckpt.h"
+#include "store_retain.h"
 #include "transport.h"
 #include "vendor.h"
 
@@ -70,6 +71,13 @@ struct service {
 	int64_t states_next_mono;   /* when to write it next */
 	uint64_t states_pushes;     /* stateq.latest_pushes when it was last written */
 	int tick_more; /* deadlines were left due for the next pass */
+	/* service_store.c (under mu) */
+	int64_t ids_from, ids_limit;   /* the block reserved at start */
+	size_t saves_lost;             /* dropped at the max_waiting_saves cap */
+	size_t retried_saves, retried_rows;
+	atomic_int store_paused;       /* the cap was reached: no input until the store writes again */
+	int64_t retention_next_mono;
+	struct store_retained retained; /* this retention pass so far */
 	char topic_prefix_dev[CONFIG_STR_MAX + 8], topic_prefix_cmd[CONFIG_STR_MAX + 8];
 };
 
@@ -82,8 +90,24 @@ void service_publish_volatile(struct service *s, const char *topic, const char *
 void service_reject(struct service *s, const char *topic, const char *reason, const char *detail,
 		    int64_t at_ms);
 void service_engine_settings(const struct config *c, struct engine_settings *es);
-/* Retries the saves and outbox rows that could not be written. Caller holds mu. */
-void service_store_retry(struct service *s);
+/* service_store.c; all but service_store_start with mu held. */
+/* After store_open, before store_load: retention at start and the first id block. 0 or -1 (logged). */
+int service_store_start(struct service *s);
+void service_store_loaded(struct service *s);
+/* Reserves the next block of alert numbers when half of this one is used. */
+void service_ids_top_up(struct service *s);
+/* 1 when `more` saves may wait in memory; 0 at the cap (counted as lost, input paused). */
+int service_keep_room(struct service *s, size_t more);
+/* One slice of the saves, then the outbox rows, that could not be written:
+ * 1 when more is left (call again soon), 0 when all is written, -1 on failure. */
+int service_store_retry(struct service *s);
+/* One retention batch when due: 1 when more is left. */
+int service_retention_tick(struct service *s, struct sb_now now);
+/* Stop: retries for store.stop_retry; then the exit code (0 or SERVICE_EXIT_LOST), logged. */
+void service_store_stop_retry(struct service *s);
+int service_store_stop_end(struct service *s);
+/* Messages with an outbox row, that the next start sends. */
+size_t service_outbox_waiting(const struct service *s);
 const char *service_status_error(const struct service *s);
 /* Household states since the last confirmed mark, published again after a crash. Caller holds mu. */
 void service_recover_states(struct service *s, struct sb_now now);

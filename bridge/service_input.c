@@ -119,6 +119,11 @@ static size_t keep_unsaved_kind_count(const struct actions *acts)
 
 static int keep_unsaved(struct service *s, const struct actions *acts)
 {
+	size_t want = 0;
+	for (size_t i = 0; i < acts->n; i++)
+		want += is_save(acts->v[i].kind) && acts->v[i].kind != ACT_SAVE_SEEN;
+	if (!service_keep_room(s, want))
+		return 0; /* counted and logged there */
 	for (size_t i = 0; i < acts->n; i++) {
 		enum action_kind k = acts->v[i].kind;
 		if (!is_save(k) || k == ACT_SAVE_SEEN)
@@ -144,38 +149,6 @@ static int write_actions(struct service *s, const struct actions *acts)
 		if (store_apply(s->store, &acts->v[i]) < 0)
 			return -1;
 	return 0;
-}
-
-void service_store_retry(struct service *s)
-{
-	if (!s->store_fault)
-		return;
-	size_t n = 0, k = 0;
-	for (struct outmsg *m = s->outq.head; m; m = m->next)
-		n += !m->id && !m->is_volatile;
-	int64_t *ids = calloc(n + 1, sizeof(*ids));
-	if (!ids)
-		return;
-	int ok = store_begin(s->store) == 0 && write_actions(s, &s->unsaved) == 0;
-	for (struct outmsg *m = s->outq.head; ok && m; m = m->next)
-		if (!m->id && !m->is_volatile)
-			ok = store_outbox_add(s->store, m->topic, m->payload, m->len, m->qos, m->retained, m->corr,
-					      m->corr_len, &ids[k++]) == 0;
-	if (ok && store_commit(s->store) == 0) {
-		k = 0;
-		/* Row ids exist only once the transaction is committed. */
-		for (struct outmsg *m = s->outq.head; m; m = m->next)
-			if (!m->id && !m->is_volatile)
-				m->id = ids[k++];
-		log_info("store: writing again; %zu delayed saves and %zu messages written", s->unsaved.n, n);
-		actions_clear(&s->unsaved);
-		s->store_fault = 0;
-		s->store_error[0] = '\0';
-	} else {
-		store_rollback(s->store);
-		snprintf(s->store_error, sizeof(s->store_error), "store: %s", store_errmsg(s->store));
-	}
-	free(ids);
 }
 
 struct outgoing {
@@ -260,6 +233,7 @@ void service_apply(struct service *s, const char *reply_topic, const char *reply
 	}
 	free(out);
 	actions_clear(acts);
+	service_ids_top_up(s);
 }
 
 /* quiet_unknown: a vendor network carries many devices that are no seals. */

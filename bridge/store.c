@@ -3,6 +3,7 @@
  * names so the file stays readable with the sqlite3 shell. */
 #include "clock.h"
 #include "store.h"
+#include "store_priv.h"
 #include "store_schema.h"
 
 #include <errno.h>
@@ -98,6 +99,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 struct store {
 	sqlite3 *db;
 	sqlite3_stmt *st[ST_COUNT];
+	sqlite3_stmt *ext[SX_COUNT]; /* store_priv.h: prepared on first use */
 	char instance[9];
 	char err[256];
 	int disk_fault;
@@ -251,20 +253,9 @@ static int save_household(struct store *s, const struct household *h)
 	bind_i64(&b, 13, h->changed_ms);
 	int ret = run(s, &b, ST_HOUSEHOLD_SAVE, "save household %s", h->id);
 
-	/* The model holds the whole permit list, so replacing it is simplest and exact. */
-	if (ret == 0) {
-		b = (struct bind){ s->st[ST_PERMITS_DELETE], SQLITE_OK };
-		bind_text(&b, 1, h->id);
-		ret = run(s, &b, ST_PERMITS_DELETE, "save permits of %s", h->id);
-	}
-	for (const struct permit *p = h->permits; p && ret == 0; p = p->next) {
-		b = (struct bind){ s->st[ST_PERMIT_INSERT], SQLITE_OK };
-		bind_text(&b, 1, h->id);
-		bind_i64(&b, 2, p->from_ms);
-		bind_i64(&b, 3, p->until_ms);
-		bind_text(&b, 4, p->reason);
-		ret = run(s, &b, ST_PERMIT_INSERT, "save permit of %s", h->id);
-	}
+	/* Only the permits that changed are written (store_permits.c). */
+	if (ret == 0)
+		ret = store_permits_sync(s, h);
 	return sp_end(s, ret);
 }
 
@@ -316,8 +307,9 @@ static int save_alert(struct store *s, const struct alert *a)
 	bind_i64(&b, 11, a->due_ms);
 	bind_text(&b, 12, a->by);
 	bind_text(&b, 13, a->note);
-	/* The alert carries no "last changed" time of its own; this is the latest we can see. */
-	bind_i64(&b, 14, a->raised_ms > a->since_ms ? a->raised_ms : a->since_ms);
+	/* When it was last saved (our own clock): for a closed alert, when it
+	 * closed, which retention counts from. */
+	bind_i64(&b, 14, clock_now().wall_ms);
 	return run(s, &b, ST_ALERT_SAVE, "save alert %s", a->id);
 }
 
@@ -835,10 +827,41 @@ void store_close(struct store *s)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(s->st[i]);
+	for (int i = 0; i < SX_COUNT; i++)
+		sqlite3_finalize(s->ext[i]);
 	if (s->db) {
 		/* Leave a single self-contained file behind for backups and copies. */
 		sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
 		sqlite3_close(s->db);
 	}
 	free(s);
+}
+
+/* ---- for store_priv.h ---- */
+
+sqlite3 *store_db(struct store *s)
+{
+	return s->db;
+}
+
+sqlite3_stmt *store_stmt(struct store *s, enum store_ext_stmt slot, const char *sql)
+{
+	if (!s->ext[slot]) {
+		int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->ext[slot], NULL);
+		if (rc != SQLITE_OK) {
+			fail(s, rc, "prepare");
+			s->ext[slot] = NULL;
+		}
+	}
+	return s->ext[slot];
+}
+
+int store_fail(struct store *s, int rc, const char *what)
+{
+	return fail(s, rc, "%s", what);
+}
+
+void store_stmt_done(sqlite3_stmt *st)
+{
+	stmt_done(st);
 }

@@ -49,6 +49,14 @@ static const char schema_v1[] =
  * changed since the last confirmed one can be published again. */
 static const char schema_v2[] = "ALTER TABLE devices ADD COLUMN state_ms INTEGER;";
 
+/* Retention (store_retain.c): each kind of old row is found through an index
+ * on its age, so an hourly batch that finds nothing is a probe, not a scan.
+ * An alert's updated_ms is when it was last saved: for a closed one, when it closed. */
+static const char schema_retention[] =
+	"CREATE INDEX alerts_closed_at ON alerts(updated_ms) WHERE state IN ('resolved', 'cleared');"
+	"CREATE INDEX households_released_at ON households(released_ms) WHERE released = 1;"
+	"CREATE INDEX permits_until ON permits(until_ms);";
+
 /* The instance id outlives restarts and keeps alert ids of a re-created database apart. */
 static int seed_instance(sqlite3 *db, char err[256])
 {
@@ -97,6 +105,7 @@ struct migration {
 static const struct migration migrations[STORE_SCHEMA_VERSION] = {
 	{ schema_v1, seed_instance },
 	{ schema_v2, NULL },
+	{ schema_retention, NULL },
 };
 
 static int exec(sqlite3 *db, const char *sql, char err[256], const char *what)

@@ -208,9 +208,23 @@ def db_alerts(path):
         return [dict(r) for r in c.execute("SELECT * FROM alerts")]
 
 
-def expected_event_ids(alerts):
-    """Every message an alert in the store has made: <alert_id>-1..msg_seq."""
-    return {"%s-%d" % (a["id"], k) for a in alerts for k in range(1, a["msg_seq"] + 1)}
+def skipped_event_numbers(path):
+    """alert_id -> event numbers a start skipped after an unclean stop (audit kind 'ids')."""
+    out = {}
+    with contextlib.closing(db_ro(path)) as c:
+        for aid, detail in c.execute("SELECT alert_id, detail FROM audit WHERE kind = 'ids'"):
+            m = re.match(r"event numbers (\d+)-(\d+) skipped", detail or "")
+            assert m, "audit row of kind ids without its range: %r" % detail
+            out.setdefault(aid, set()).update(range(int(m.group(1)), int(m.group(2)) + 1))
+    return out
+
+
+def expected_event_ids(alerts, path=None):
+    """Every message an alert in the store has made: <alert_id>-1..msg_seq,
+    without the numbers a restart skipped (given the database path)."""
+    skipped = skipped_event_numbers(path) if path else {}
+    return {"%s-%d" % (a["id"], k) for a in alerts for k in range(1, a["msg_seq"] + 1)
+            if k not in skipped.get(a["id"], ())}
 
 
 def seen_event_ids(mqtt, since=0):

@@ -35,7 +35,7 @@ def test_alerts_pending_at_broker_sigkill_all_arrive_after_restart(daemon, mqtt,
     # every alert in its store.
     alerts = [a for a in db_alerts(d.settings["path"]) if a["type"] == "door_open"]
     assert alerts, "no door alert was committed at all; log shows the reports were not received?"
-    want = expected_event_ids(alerts)
+    want = expected_event_ids(alerts, d.settings["path"])
     wait_until(lambda: want <= seen_event_ids(mqtt), 30,
                "delivery of every committed alert message; missing %s"
                % sorted(want - seen_event_ids(mqtt))[:10])

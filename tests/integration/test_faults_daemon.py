@@ -70,7 +70,7 @@ def test_sigkill_in_a_burst_of_reports_and_acks(daemon, mqtt, broker):
     assert not bad, "ack refused: %r" % bad[:5]
 
     alerts = db_alerts(d.settings["path"])
-    want = expected_event_ids(alerts)
+    want = expected_event_ids(alerts, d.settings["path"])
     wait_until(lambda: want <= seen_event_ids(mqtt), 30, "every committed alert message delivered; missing %s"
                % sorted(want - seen_event_ids(mqtt))[:10])
     d.stop()
