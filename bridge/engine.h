@@ -125,9 +125,9 @@ void engine_set_start_tag(struct engine *e, const char *tag);
 /* Retention (engine_retain.c): what the store deleted leaves memory too.
  * Forgets a closed alert's id: 0, or -1 when it is not a closed alert. */
 int engine_forget_closed_alert(struct engine *e, const char *id);
-/* Forgets a released household that has no seal and no open alert, with its
- * permits. 0; -1 when not known; -2 when it is still in use. Its bytes in the
- * arena come back at the next start. */
+/* Forgets a released household that has no open alert, with its permits; a
+ * seal still fitted on it is detached (and stays known). 0; -1 when not known;
+ * -2 when it is still in use. Its bytes in the arena come back at the next start. */
 int engine_forget_household(struct engine *e, const char *id);
 /* Drops the household's permits that lapsed before wall_ms (their rows went). */
 void engine_forget_lapsed_permits(struct engine *e, const char *household_id, int64_t wall_ms);

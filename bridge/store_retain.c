@@ -101,7 +101,6 @@ static int batch_households(struct store *s, int64_t cutoff, size_t batch, store
 {
 	if (select_ids(s, SX_HOUSEHOLDS_OLD,
 		       "SELECT id FROM households h WHERE released = 1 AND released_ms < ?1"
-		       " AND NOT EXISTS (SELECT 1 FROM devices d WHERE d.household_id = h.id)"
 		       " AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.household_id = h.id"
 		       "  AND a.state IN ('raised', 'escalated', 'acked'))"
 		       " LIMIT ?2",
@@ -111,6 +110,10 @@ static int batch_households(struct store *s, int64_t cutoff, size_t batch, store
 	for (size_t i = 0; i < ids->n; i++) {
 		if (fn && fn(arg, STORE_GONE_HOUSEHOLD, ids->v[i]) != 0)
 			continue;
+		/* A seal left on the door since the release is no longer this household's. */
+		if (run_id(s, SX_DEVICE_DETACH, "UPDATE devices SET household_id = NULL WHERE household_id = ?1",
+			   ids->v[i], 0, 0) < 0)
+			return -1;
 		int p = run_id(s, SX_PERMITS_OF_DEL, "DELETE FROM permits WHERE household_id = ?1", ids->v[i], 0, 0);
 		if (p < 0)
 			return -1;

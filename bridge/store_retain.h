@@ -3,7 +3,8 @@
  * between batches. What goes (docs/storage.md):
  * - audit rows written before the cutoff;
  * - alerts closed (resolved, cleared) before it;
- * - households released before it that have no seal and no open alert, with their permits;
+ * - households released before it that have no open alert, with their permits (a seal
+ *   still fitted on one is detached and stays);
  * - permits that lapsed before it. */
 #ifndef SB_STORE_RETAIN_H
 #define SB_STORE_RETAIN_H

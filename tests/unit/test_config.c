@@ -72,6 +72,10 @@ static void test_defaults(void)
 	CHECK(c.mqtt.session_expiry == 86400);
 	CHECK(c.mqtt.max_inflight == 1000);
 	CHECK_STR(c.store.path, "sealbridge.db");
+	CHECK(c.store.keep_days == 90);
+	CHECK(c.store.retention_every_ms == 3600000);
+	CHECK(c.store.max_waiting_saves == 20000);
+	CHECK(c.store.stop_retry_ms == 10000);
 	CHECK(c.timing.silence_after_ms == 900000);
 	CHECK(c.timing.unmonitored_after_ms == 3600000);
 	CHECK(c.timing.battery_low == 20);
@@ -171,6 +175,10 @@ static void test_values_and_decimals(void)
 			  "max_inflight = 65535\n"
 			  "[store]\n"
 			  "path = /var/lib/sb.db\n"
+			  "keep_days = 0\n"
+			  "retention_every = 1\n"
+			  "max_waiting_saves = 100\n"
+			  "stop_retry = 0\n"
 			  "[timing]\n"
 			  "silence_after = 0.5\n"
 			  "unmonitored_after = .25\n"
@@ -201,6 +209,8 @@ static void test_values_and_decimals(void)
 	CHECK(c.mqtt.session_expiry == 0);
 	CHECK(c.mqtt.max_inflight == 65535);
 	CHECK_STR(c.store.path, "/var/lib/sb.db");
+	CHECK(c.store.keep_days == 0 && c.store.retention_every_ms == 1000);
+	CHECK(c.store.max_waiting_saves == 100 && c.store.stop_retry_ms == 0);
 	CHECK(c.timing.silence_after_ms == 500);
 	CHECK(c.timing.unmonitored_after_ms == 250);
 	CHECK(c.timing.battery_low == 0);
@@ -286,6 +296,16 @@ static void test_each_bad_value(void)
 		{"topic_root = seal/#", "mqtt", "mqtt.topic_root"},
 		{"topic_root = $SYS", "mqtt", "mqtt.topic_root"},
 		{"path =", "store", "store.path"},
+		{"keep_days = -1", "store", "store.keep_days: must be an integer from 0 to 3650"},
+		{"keep_days = 3651", "store", "store.keep_days"},
+		{"keep_days = 1.5", "store", "store.keep_days"},
+		{"keep_days = 90d", "store", "store.keep_days"},
+		{"retention_every = 0.5", "store", "store.retention_every"},
+		{"retention_every = 604801", "store", "store.retention_every"},
+		{"max_waiting_saves = 99", "store", "store.max_waiting_saves"},
+		{"max_waiting_saves = 1000001", "store", "store.max_waiting_saves"},
+		{"stop_retry = -1", "store", "store.stop_retry"},
+		{"stop_retry = 300.001", "store", "store.stop_retry"},
 		{"silence_after = 0", "timing", "timing.silence_after"},
 		{"silence_after = 0.009", "timing", "timing.silence_after"},
 		{"silence_after = 2592000.001", "timing", "timing.silence_after"},
