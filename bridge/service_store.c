@@ -197,6 +197,7 @@ int service_store_retry(struct service *s)
 	if (s->saves_lost)
 		log_error("store: %zu saves were lost while store.max_waiting_saves was reached", s->saves_lost);
 	s->retried_saves = s->retried_rows = 0;
+	s->saves_lost = 0; /* reported; a later stop has nothing more to say about them */
 	s->store_fault = 0;
 	s->store_error[0] = '\0';
 	if (s->store_paused) {
@@ -286,7 +287,7 @@ void service_store_stop_retry(struct service *s)
 
 int service_store_stop_end(struct service *s)
 {
-	if (s->store_fault || s->saves_lost) {
+	if (s->store_fault) {
 		log_error("stopped with the store failing (%s): %zu saves and %zu messages not written are lost%s; "
 			  "exit code %d",
 			  store_errmsg(s->store), s->unsaved.n + s->saves_lost, unstored_messages(s),
