@@ -22,8 +22,10 @@
 #define IDS_BLOCK 1000
 /* Saves or outbox rows written per retry transaction: the lock is let go between them. */
 #define RETRY_SLICE 256
-/* Rows of each kind deleted per retention transaction. */
+/* Rows of each kind deleted per retention transaction: small while running
+ * (the lock is held for one batch), larger at start, when nothing waits. */
 #define RETAIN_BATCH 500
+#define RETAIN_BATCH_START 5000
 #define DAY_MS (24LL * 3600 * 1000)
 
 static void start_tag(char out[17])
@@ -72,7 +74,7 @@ int service_store_start(struct service *s)
 	if (s->cfg.store.keep_days > 0) {
 		struct store_retained n = {0};
 		int more;
-		while ((more = store_retain_step(s->store, cutoff_ms(s, now.wall_ms), RETAIN_BATCH, NULL, NULL, &n)) > 0)
+		while ((more = store_retain_step(s->store, cutoff_ms(s, now.wall_ms), RETAIN_BATCH_START, NULL, NULL, &n)) > 0)
 			;
 		if (more < 0)
 			log_warn("store: retention at start failed: %s; old rows stay for now", store_errmsg(s->store));
