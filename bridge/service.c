@@ -247,6 +247,7 @@ static void apply_tick(struct service *s, struct sb_now now)
 	s->tick_more = engine_tick_some(s->engine, now, TICK_BATCH, &s->actions);
 	if (s->actions.n)
 		service_apply(s, NULL, NULL, NULL, 0);
+	service_ids_top_up(s);
 }
 
 /* A burst can queue many messages (a full inbound stream holds back the

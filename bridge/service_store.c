@@ -107,7 +107,8 @@ void service_store_loaded(struct service *s)
 
 void service_ids_top_up(struct service *s)
 {
-	if (engine_alert_numbers_left(s->engine) >= IDS_BLOCK / 2 || s->store_fault)
+	/* Inside a transaction (several inputs committed together) it waits for the next call. */
+	if (engine_alert_numbers_left(s->engine) >= IDS_BLOCK / 2 || s->store_fault || !store_ids_can_reserve(s->store))
 		return;
 	int64_t next = engine_next_alert_no(s->engine), limit;
 	if (store_ids_reserve(s->store, next, IDS_BLOCK, &limit) < 0) {

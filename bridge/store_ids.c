@@ -148,6 +148,11 @@ int store_ids_reserve(struct store *s, int64_t from, int64_t block, int64_t *lim
 	return 0;
 }
 
+int store_ids_can_reserve(struct store *s)
+{
+	return sqlite3_get_autocommit(store_db(s)) != 0;
+}
+
 static int clean_tx(struct store *s, void *arg)
 {
 	(void)arg;

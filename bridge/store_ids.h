@@ -20,6 +20,8 @@
 int store_ids_start(struct store *s, int64_t block, int64_t now_ms, int64_t *from, int64_t *limit, int *was_clean);
 /* Reserves [from, from + block) in its own transaction (no transaction may be open). */
 int store_ids_reserve(struct store *s, int64_t from, int64_t block, int64_t *limit);
+/* 1 when no transaction is open, so that a reservation can be its own. */
+int store_ids_can_reserve(struct store *s);
 /* At the end of a stop that left nothing unsaved. */
 int store_ids_clean_stop(struct store *s);
 
