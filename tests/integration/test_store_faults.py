@@ -7,6 +7,7 @@ store.stop_retry, then exits 3 with a log line saying what was lost. At the
 max_waiting_saves cap the daemon stops taking input until the store writes
 again, so the broker keeps those inputs unacknowledged.
 """
+import json
 import os
 import re
 import signal
@@ -15,7 +16,8 @@ import time
 import pytest
 
 from conftest import ROOT, is_alert, is_state, iso_in, tail, topic_is
-from faultkit import fill, free_bytes, integrity, is_status, log_mark, log_since, mount_tmpfs, umount, wait_log
+from faultkit import (Publisher, fill, free_bytes, integrity, is_status, log_mark, log_since, mount_tmpfs, umount, wait_log,
+                      wait_until)
 
 STOP_RETRY = 2
 
@@ -206,3 +208,47 @@ def test_waiting_saves_cap_pauses_input_until_the_store_writes(small_disk, daemo
     assert "store: taking input again" in log, log[-3000:]
     d.stop()
     assert integrity(str(db)) == ["ok"]
+
+
+def test_alert_numbers_stay_under_the_reserved_mark_past_a_block(daemon, mqtt, broker):
+    """600 alerts in one run use more than half of the first block of 1000: a
+    new block is reserved while running, always ahead of every number used."""
+    import contextlib
+    import sqlite3
+    d = daemon()
+    homes = [("hh-n%d" % i, "seal-n%d" % i) for i in range(60)]
+    for hh, dev in homes:
+        mqtt.admit(hh)
+        mqtt.install(dev, hh)
+    seq = {dev: 0 for _, dev in homes}
+    used = set()
+    pub = Publisher(broker)
+    for _ in range(10):
+        mark = mqtt.mark()
+        for hh, dev in homes:
+            seq[dev] += 1
+            pub.publish("%s/dev/%s/report" % (ROOT, dev), json.dumps({"door": "open", "seq": seq[dev]}))
+        wait_until(lambda: len(mqtt.messages(is_alert(state="raised"), mark)) >= len(homes), 30,
+                   "a door alert from every household", interval=0.2)
+        raised = {x.json["alert_id"] for x in mqtt.messages(is_alert(state="raised"), mark)}
+        used |= raised
+        for aid in raised:
+            pub.publish("%s/cmd/resolve" % ROOT, json.dumps({"alert_id": aid, "by": "officer-1"}))
+        for hh, dev in homes:
+            seq[dev] += 1
+            pub.publish("%s/dev/%s/report" % (ROOT, dev), json.dumps({"door": "closed", "seq": seq[dev]}))
+        wait_until(lambda: len(mqtt.messages(is_alert(state="resolved"), mark)) >= len(raised), 30,
+                   "every alert resolved", interval=0.2)
+    pub.close()
+    numbers = sorted(int(a.rsplit("-", 1)[1]) for a in used)
+    assert len(numbers) == 600 and len(set(numbers)) == 600, "alert ids used twice: %d of 600" % len(set(numbers))
+    with contextlib.closing(sqlite3.connect("file:%s?mode=ro" % d.settings["path"], uri=True)) as c:
+        mark_now = int(c.execute("SELECT value FROM meta WHERE key = 'alert_reserved'").fetchone()[0])
+    assert mark_now > max(numbers), "reserved mark %d behind number %d in use" % (mark_now, max(numbers))
+    assert mark_now > 1001, "no new block reserved while running (mark %d after %d alerts)" % (mark_now, len(numbers))
+    # A restart goes on after the mark.
+    d.restart()
+    fitted(mqtt, "hh-after", "seal-after")
+    a = door_alert(mqtt, "hh-after", "seal-after", 2, "alert after the restart")
+    assert int(a["alert_id"].rsplit("-", 1)[1]) >= mark_now, (a["alert_id"], mark_now)
+    d.stop()
