@@ -26,6 +26,7 @@
 #define CHECKPOINT_EVERY_MS 2000
 #define SHUTDOWN_WAIT_MS 3000
 #define SHUTDOWN_FLUSH_MS 3000
+#define PAUSE_STATUS_WAIT_MS 2000
 #define DONE_BATCH 512
 #define TICK_BATCH 256
 #define DONE_DELAY_MS 200
@@ -181,10 +182,23 @@ static void pause_input(struct service *s, struct sb_now now)
 	pthread_mutex_lock(&s->mu);
 	if (s->conn == CONN_READY)
 		publish_status(s, "offline", now);
-	int mine = service_collect(s, &s->main_batch, SIZE_MAX, now.mono_ms);
+	/* Consumers learn why before the link goes: the status leaves the queue on its PUBACK. */
+	for (int64_t until = now.mono_ms + PAUSE_STATUS_WAIT_MS; clock_now().mono_ms < until;) {
+		char t[CONFIG_STR_MAX + 32];
+		status_topic(s, t, sizeof(t));
+		int queued = 0;
+		for (const struct outmsg *m = s->outq.head; m && !queued; m = m->next)
+			queued = strcmp(m->topic, t) == 0;
+		if (!queued)
+			break;
+		int mine = service_collect(s, &s->main_batch, SIZE_MAX, clock_now().mono_ms);
+		pthread_mutex_unlock(&s->mu);
+		if (mine)
+			service_send(s, &s->main_batch);
+		poll(NULL, 0, 20);
+		pthread_mutex_lock(&s->mu);
+	}
 	pthread_mutex_unlock(&s->mu);
-	if (mine)
-		service_send(s, &s->main_batch);
 	transport_disconnect(s->transport, 1000);
 	went_down(s, "input paused (store)", now);
 }
