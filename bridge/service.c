@@ -358,10 +358,13 @@ static int shutdown_clean(struct service *s)
 	}
 	flush_done(s);
 	service_mark_states(s, clock_now(), 1);
+	pthread_mutex_unlock(&s->mu);
+	transport_disconnect(s->transport, 2000);
+	/* After the disconnect: no input can come in behind the clean-stop mark. */
+	pthread_mutex_lock(&s->mu);
 	int rc = service_store_stop_end(s);
 	size_t waiting = service_outbox_waiting(s), states = s->stateq.n;
 	pthread_mutex_unlock(&s->mu);
-	transport_disconnect(s->transport, 2000);
 	log_info("stopped; %zu messages wait in the outbox for the next start, %zu household states after it",
 		 waiting, states);
 	return rc;
