@@ -11,8 +11,8 @@ import random
 import sqlite3
 import time
 
-from conftest import ROOT, is_alert, is_rejected, now_ms
-from faultkit import integrity, log_mark, wait_log, wait_until
+from conftest import is_alert, is_rejected, now_ms
+from faultkit import integrity, log_mark, wait_log
 
 DAY = 24 * 3600 * 1000
 KEEP = 90

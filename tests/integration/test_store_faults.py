@@ -7,15 +7,18 @@ store.stop_retry, then exits 3 with a log line saying what was lost. At the
 max_waiting_saves cap the daemon stops taking input until the store writes
 again, so the broker keeps those inputs unacknowledged.
 """
+import contextlib
 import json
 import os
 import re
 import signal
+import sqlite3
+import subprocess
 import time
 
 import pytest
 
-from conftest import ROOT, is_alert, is_state, iso_in, tail, topic_is
+from conftest import ROOT, SEALBRIDGE_BIN, is_alert, is_state, iso_in, tail, topic_is
 from faultkit import (Publisher, fill, free_bytes, integrity, is_status, log_mark, log_since, mount_tmpfs, umount, wait_log,
                       wait_until)
 
@@ -213,8 +216,6 @@ def test_waiting_saves_cap_pauses_input_until_the_store_writes(small_disk, daemo
 def test_alert_numbers_stay_under_the_reserved_mark_past_a_block(daemon, mqtt, broker):
     """600 alerts in one run use more than half of the first block of 1000: a
     new block is reserved while running, always ahead of every number used."""
-    import contextlib
-    import sqlite3
     d = daemon()
     homes = [("hh-n%d" % i, "seal-n%d" % i) for i in range(60)]
     for hh, dev in homes:
@@ -251,4 +252,32 @@ def test_alert_numbers_stay_under_the_reserved_mark_past_a_block(daemon, mqtt, b
     fitted(mqtt, "hh-after", "seal-after")
     a = door_alert(mqtt, "hh-after", "seal-after", 2, "alert after the restart")
     assert int(a["alert_id"].rsplit("-", 1)[1]) >= mark_now, (a["alert_id"], mark_now)
+    d.stop()
+
+
+def test_start_on_a_full_disk_refuses_rather_than_repeat_ids(small_disk, daemon, mqtt):
+    """Without a committed block of alert numbers a start could hand out a
+    number an earlier run used: it exits 1 and says why; systemd retries."""
+    db = small_disk / "sealbridge.db"
+    d = daemon(path=str(db))
+    fitted(mqtt, "hh-a", "seal-a")
+    # Another reader keeps the WAL index open, so that the file still opens
+    # and only the first write fails (a disk with no room at all fails at open).
+    with contextlib.closing(sqlite3.connect(str(db))) as keep:
+        keep.execute("SELECT count(*) FROM households").fetchone()
+        d.stop()
+        fill(small_disk / "filler")
+        assert free_bytes(small_disk) < 4096, "tmpfs not full"
+        r = subprocess.run([str(SEALBRIDGE_BIN), "-c", str(d.ini)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           timeout=30, cwd=str(d.dir))
+    out = r.stdout.decode(errors="replace")
+    assert r.returncode == 1, "exit code %s on a full disk:\n%s" % (r.returncode, out[-2000:])
+    assert re.search(r"cannot reserve alert ids: .*full.*not starting, because alert and event ids could repeat",
+                     out), out[-2000:]
+    os.unlink(small_disk / "filler")
+    d.start()
+    mark = mqtt.mark()
+    mqtt.report("seal-a", {"door": "open", "seq": 2})
+    mqtt.wait_for(is_alert(type="door_open", state="raised", household_id="hh-a"), 10, mark,
+                  what="alert once space is back")
     d.stop()
