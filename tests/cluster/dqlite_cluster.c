@@ -452,6 +452,51 @@ static void check_large_set(struct dqc_conn *c, uint32_t db)
 	printf("ok large set: 20000 rows over many messages; a stopped query leaves the link usable\n");
 }
 
+static int first_text(void *ctx, const struct dqc_row *row)
+{
+	char *out = ctx;
+	if (row->values[0].type == DQC_TEXT)
+		snprintf(out, 64, "%s", (const char *)row->values[0].p);
+	return 0;
+}
+
+/* The transaction shapes the store uses today (store.c) run unchanged on dqlite: BEGIN
+ * IMMEDIATE, a savepoint rolled back inside it, ROLLBACK, and the integrity check. */
+static void check_store_shapes(struct dqc_conn *c, uint32_t db)
+{
+	const char *steps[] = {
+	    "CREATE TABLE sp (id INTEGER PRIMARY KEY, v TEXT)",
+	    "BEGIN IMMEDIATE",
+	    "INSERT INTO sp VALUES (1, 'kept')",
+	    "SAVEPOINT sb",
+	    "INSERT INTO sp VALUES (2, 'rolled back')",
+	    "ROLLBACK TO sb",
+	    "RELEASE sb",
+	    "SAVEPOINT sb",
+	    "INSERT INTO sp VALUES (3, 'released')",
+	    "RELEASE sb",
+	    "COMMIT",
+	    "BEGIN",
+	    "INSERT INTO sp VALUES (4, 'never')",
+	    "ROLLBACK",
+	};
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+		EXPECT(dqc_exec_sql(c, db, steps[i], NULL, 0, NULL) == 0, "%s: %s", steps[i],
+		       dqc_errmsg(c));
+	int64_t n = 0;
+	EXPECT(dqc_query_sql(c, db, "SELECT count(*) FROM sp WHERE id IN (1, 3)", NULL, 0,
+			     count_rows, &n) == 0 &&
+		   n == 2,
+	       "savepoints: %" PRId64 " of the 2 kept rows", n);
+	EXPECT(dqc_query_sql(c, db, "SELECT count(*) FROM sp", NULL, 0, count_rows, &n) == 0 && n == 2,
+	       "savepoints: %" PRId64 " rows, 2 expected", n);
+	char ok[64] = "";
+	EXPECT(dqc_query_sql(c, db, "PRAGMA integrity_check", NULL, 0, first_text, ok) == 0 &&
+		   strcmp(ok, "ok") == 0,
+	       "integrity_check: \"%s\" %s", ok, dqc_errmsg(c));
+	printf("ok store shapes: BEGIN IMMEDIATE, savepoints, ROLLBACK, integrity_check\n");
+}
+
 /* A node that is paused accepts the TCP connection (the kernel does) but never answers:
  * the read times out, and leader discovery goes on to the other nodes. */
 static void check_paused_node(void)
@@ -821,6 +866,7 @@ int main(int argc, char **argv)
 	check_errors(c, db);
 	check_shell(c, db);
 	check_large_set(c, db);
+	check_store_shapes(c, db);
 	dqc_close(c);
 	check_paused_node();
 	check_failover();
