@@ -542,6 +542,57 @@ int dqc_cluster(struct dqc_conn *c, struct dqc_node **nodes, size_t *n)
 	return 0;
 }
 
+static int call_empty(struct dqc_conn *c, int encoded)
+{
+	struct dqc_reader r;
+	return call(c, encoded, DQC_RES_EMPTY, &r);
+}
+
+int dqc_add(struct dqc_conn *c, uint64_t id, const char *address)
+{
+	return call_empty(c, dqc_enc_add(&c->tx, id, address));
+}
+
+int dqc_assign(struct dqc_conn *c, uint64_t id, int role)
+{
+	if (role < DQC_VOTER || role > DQC_SPARE)
+		return DQC_EINVAL;
+	return call_empty(c, dqc_enc_assign(&c->tx, id, (uint64_t)role));
+}
+
+int dqc_remove(struct dqc_conn *c, uint64_t id) { return call_empty(c, dqc_enc_remove(&c->tx, id)); }
+
+int dqc_transfer(struct dqc_conn *c, uint64_t id)
+{
+	return call_empty(c, dqc_enc_transfer(&c->tx, id));
+}
+
+int dqc_dump(struct dqc_conn *c, const char *name, dqc_file_fn fn, void *ctx)
+{
+	struct dqc_reader r;
+	uint64_t count;
+	int rc = call(c, dqc_enc_dump(&c->tx, name), DQC_RES_FILES, &r);
+	if (rc < 0)
+		return rc;
+	if (dqc_dec_files_count(&r, &count) < 0)
+		return malformed(c, "files");
+	/* check the whole message before handing any of it out */
+	struct dqc_reader first = r;
+	const char *fname;
+	const void *data;
+	size_t len;
+	for (uint64_t i = 0; i < count; i++)
+		if (dqc_dec_file(&r, &fname, &data, &len) < 0)
+			return malformed(c, "files");
+	r = first;
+	for (uint64_t i = 0; i < count; i++) {
+		dqc_dec_file(&r, &fname, &data, &len);
+		if (fn && fn(ctx, fname, data, len) != 0)
+			return seterr(c, DQC_EABORT, "dump stopped by the caller");
+	}
+	return 0;
+}
+
 int dqc_connect_leader(const char *const *addresses, size_t n, const struct dqc_opts *o,
 		       struct dqc_conn **out)
 {

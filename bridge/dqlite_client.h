@@ -89,6 +89,20 @@ struct dqc_node {
 };
 int dqc_cluster(struct dqc_conn *c, struct dqc_node **nodes, size_t *n);
 
+/* Group membership, on the leader (each waits until the change is committed): ADD a node
+ * (it joins as a spare), ASSIGN it a role (enum dqc_role), REMOVE it, TRANSFER leadership to
+ * a voter (id 0: the server picks one). */
+int dqc_add(struct dqc_conn *c, uint64_t id, const char *address);
+int dqc_assign(struct dqc_conn *c, uint64_t id, int role);
+int dqc_remove(struct dqc_conn *c, uint64_t id);
+int dqc_transfer(struct dqc_conn *c, uint64_t id);
+
+/* DUMP: this node's own copy of the database (no leader needed): fn gets the database file
+ * and its WAL ("<name>-wal"); data is valid during the call. A non-zero return stops and
+ * gives DQC_EABORT. The dump comes in one message, so it is bounded by opts.max_message. */
+typedef int (*dqc_file_fn)(void *ctx, const char *name, const void *data, size_t len);
+int dqc_dump(struct dqc_conn *c, const char *name, dqc_file_fn fn, void *ctx);
+
 /* After DQC_ESERVER: the server's code (SQLite's extended code) and message. After any
  * error dqc_errmsg says what happened. */
 uint64_t dqc_server_code(const struct dqc_conn *c);

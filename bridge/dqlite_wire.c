@@ -287,6 +287,43 @@ int dqc_enc_cluster(struct dqc_buf *b, uint64_t format)
 	return finish(b, DQC_REQ_CLUSTER, 0, err);
 }
 
+int dqc_enc_add(struct dqc_buf *b, uint64_t id, const char *address)
+{
+	int err;
+	begin(b, &err);
+	put_u64(b, id, &err);
+	put_text(b, address, &err);
+	return finish(b, DQC_REQ_ADD, 0, err);
+}
+
+static int enc_u64(struct dqc_buf *b, uint8_t type, uint64_t v)
+{
+	int err;
+	begin(b, &err);
+	put_u64(b, v, &err);
+	return finish(b, type, 0, err);
+}
+
+int dqc_enc_assign(struct dqc_buf *b, uint64_t id, uint64_t role)
+{
+	int err;
+	begin(b, &err);
+	put_u64(b, id, &err);
+	put_u64(b, role, &err);
+	return finish(b, DQC_REQ_ASSIGN, 0, err);
+}
+
+int dqc_enc_remove(struct dqc_buf *b, uint64_t id) { return enc_u64(b, DQC_REQ_REMOVE, id); }
+int dqc_enc_transfer(struct dqc_buf *b, uint64_t id) { return enc_u64(b, DQC_REQ_TRANSFER, id); }
+
+int dqc_enc_dump(struct dqc_buf *b, const char *name)
+{
+	int err;
+	begin(b, &err);
+	put_text(b, name, &err);
+	return finish(b, DQC_REQ_DUMP, 0, err);
+}
+
 void dqc_header_decode(const uint8_t raw[DQC_HEADER_SIZE], struct dqc_header *h)
 {
 	h->words = (uint32_t)le_get(raw, 4);
@@ -415,6 +452,23 @@ int dqc_dec_node_info(struct dqc_reader *r, uint64_t format, struct dqc_node_vie
 	if (format >= 1 && dqc_get_u64(r, &out->role) < 0)
 		return DQC_EPROTO;
 	return 0;
+}
+
+int dqc_dec_files_count(struct dqc_reader *r, uint64_t *count)
+{
+	if (dqc_get_u64(r, count) < 0)
+		return DQC_EPROTO;
+	/* a name word and a length word at least */
+	if (*count > left(r) / 16)
+		return DQC_EPROTO;
+	return 0;
+}
+
+int dqc_dec_file(struct dqc_reader *r, const char **name, const void **data, size_t *len)
+{
+	if (dqc_get_text(r, name, NULL) < 0)
+		return DQC_EPROTO;
+	return dqc_get_blob(r, data, len);
 }
 
 int dqc_dec_columns(struct dqc_reader *r, unsigned *ncols)

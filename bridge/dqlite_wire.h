@@ -48,7 +48,12 @@ enum dqc_request {
 	DQC_REQ_EXEC_SQL = 8,
 	DQC_REQ_QUERY_SQL = 9,
 	DQC_REQ_INTERRUPT = 10,
+	DQC_REQ_ADD = 12,
+	DQC_REQ_ASSIGN = 13,
+	DQC_REQ_REMOVE = 14,
+	DQC_REQ_DUMP = 15,
 	DQC_REQ_CLUSTER = 16,
+	DQC_REQ_TRANSFER = 17,
 };
 
 enum dqc_response {
@@ -61,6 +66,7 @@ enum dqc_response {
 	DQC_RES_RESULT = 6,
 	DQC_RES_ROWS = 7,
 	DQC_RES_EMPTY = 8,
+	DQC_RES_FILES = 9,
 };
 
 /* Value types on the wire. UNIXTIME, ISO8601 and BOOLEAN come back for columns declared
@@ -115,6 +121,11 @@ int dqc_enc_query_sql(struct dqc_buf *b, uint64_t db, const char *sql,
 		      const struct dqc_value *params, unsigned n);
 int dqc_enc_interrupt(struct dqc_buf *b, uint64_t db);
 int dqc_enc_cluster(struct dqc_buf *b, uint64_t format);
+int dqc_enc_add(struct dqc_buf *b, uint64_t id, const char *address);
+int dqc_enc_assign(struct dqc_buf *b, uint64_t id, uint64_t role);
+int dqc_enc_remove(struct dqc_buf *b, uint64_t id);
+int dqc_enc_transfer(struct dqc_buf *b, uint64_t id);
+int dqc_enc_dump(struct dqc_buf *b, const char *name);
 
 struct dqc_header {
 	uint32_t words;
@@ -151,6 +162,11 @@ struct dqc_node_view {
 };
 int dqc_dec_nodes_count(struct dqc_reader *r, uint64_t *count);
 int dqc_dec_node_info(struct dqc_reader *r, uint64_t format, struct dqc_node_view *out);
+
+/* FILES response (DUMP): dqc_dec_files_count, then count times dqc_dec_file: a name and the
+ * raw bytes (a multiple of 8 on the wire, as a blob is laid out). */
+int dqc_dec_files_count(struct dqc_reader *r, uint64_t *count);
+int dqc_dec_file(struct dqc_reader *r, const char **name, const void **data, size_t *len);
 
 /* ROWS response: dqc_dec_columns (count, bounded by DQC_MAX_COLUMNS and the body), the names
  * with dqc_get_text, then dqc_dec_row until it returns DQC_ROWS_DONE or DQC_ROWS_PART. */

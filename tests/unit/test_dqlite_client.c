@@ -153,6 +153,20 @@ static void test_finalize_cluster_interrupt(void)
 	CHECK(dqc_enc_interrupt(&b, 2) == 0 && b.data[4] == DQC_REQ_INTERRUPT && b.data[8] == 2);
 	CHECK(dqc_enc_prepare(&b, 2, "SELECT 1") == 0 && b.len == 32 &&
 	      b.data[4] == DQC_REQ_PREPARE);
+	CHECK(dqc_enc_add(&b, 5, "h:1") == 0);
+	const uint8_t add[24] = {2, 0, 0, 0, DQC_REQ_ADD, 0, 0, 0, 5, 0, 0, 0,
+				 0, 0, 0, 0, 'h', ':', '1', 0, 0, 0, 0, 0};
+	CHECK(b.len == 24 && memcmp(b.data, add, 24) == 0);
+	CHECK(dqc_enc_assign(&b, 5, DQC_STANDBY) == 0);
+	const uint8_t assign[24] = {2, 0, 0, 0, DQC_REQ_ASSIGN, 0, 0, 0, 5, 0, 0, 0,
+				    0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0};
+	CHECK(b.len == 24 && memcmp(b.data, assign, 24) == 0);
+	CHECK(dqc_enc_remove(&b, 5) == 0 && b.len == 16 && b.data[4] == DQC_REQ_REMOVE &&
+	      b.data[8] == 5);
+	CHECK(dqc_enc_transfer(&b, 6) == 0 && b.len == 16 && b.data[4] == DQC_REQ_TRANSFER &&
+	      b.data[8] == 6);
+	CHECK(dqc_enc_dump(&b, "db") == 0 && b.len == 16 && b.data[4] == DQC_REQ_DUMP &&
+	      b.data[8] == 'd' && b.data[10] == 0);
 	dqc_buf_free(&b);
 }
 
@@ -670,6 +684,70 @@ static void test_conn_rows(void)
 	close(sv[1]);
 }
 
+struct files_ctx {
+	int n;
+	size_t bytes;
+	char names[2][16];
+};
+
+static int on_file(void *ctx, const char *name, const void *data, size_t len)
+{
+	struct files_ctx *fc = ctx;
+	(void)data;
+	if (fc->n < 2)
+		snprintf(fc->names[fc->n], sizeof(fc->names[0]), "%s", name);
+	fc->n++;
+	fc->bytes += len;
+	return 0;
+}
+
+static void test_dump(void)
+{
+	int peer;
+	struct dqc_conn *c = peer_conn(&peer, 2000, 0);
+	struct msg m;
+	m_begin(&m);
+	m_u64(&m, 2);
+	m_text(&m, "db");
+	m_u64(&m, 16);
+	m_u64(&m, 0x1122334455667788ULL);
+	m_u64(&m, 0);
+	m_text(&m, "db-wal");
+	m_u64(&m, 0);
+	m_end(&m, DQC_RES_FILES);
+	peer_send(peer, &m);
+	struct files_ctx fc = {0};
+	CHECK(dqc_dump(c, "db", on_file, &fc) == 0 && fc.n == 2 && fc.bytes == 16);
+	CHECK_STR(fc.names[0], "db");
+	CHECK_STR(fc.names[1], "db-wal");
+	peer_expect(peer, DQC_REQ_DUMP);
+	/* a file length past the message: nothing is handed out */
+	m.b[8 + 8 + 8] = 0xff;
+	m.b[8 + 8 + 8 + 1] = 0xff;
+	peer_send(peer, &m);
+	fc = (struct files_ctx){0};
+	CHECK(dqc_dump(c, "db", on_file, &fc) == DQC_EPROTO && fc.n == 0);
+	dqc_close(c);
+	close(peer);
+
+	c = peer_conn(&peer, 2000, 0);
+	m_begin(&m);
+	m_u64(&m, 0);
+	m_end(&m, DQC_RES_EMPTY);
+	peer_send(peer, &m);
+	CHECK(dqc_transfer(c, 2) == 0);
+	peer_expect(peer, DQC_REQ_TRANSFER);
+	CHECK(dqc_assign(c, 2, 7) == DQC_EINVAL && !dqc_is_broken(c));
+	m_begin(&m);
+	m_u64(&m, 0x12);
+	m_text(&m, "not leader");
+	m_end(&m, DQC_RES_FAILURE);
+	peer_send(peer, &m);
+	CHECK(dqc_add(c, 9, "127.0.0.1:1") == DQC_ESERVER && dqc_server_code(c) == 0x12);
+	dqc_close(c);
+	close(peer);
+}
+
 static void test_prepared(void)
 {
 	int peer;
@@ -805,6 +883,7 @@ int main(void)
 	RUN(test_conn_hostile);
 	RUN(test_conn_rows);
 	RUN(test_prepared);
+	RUN(test_dump);
 	RUN(test_mutations);
 	DONE();
 }
