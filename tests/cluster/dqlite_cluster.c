@@ -935,8 +935,75 @@ static void bench(int n)
 		lat[k] = now_s() - s;
 	}
 	report("burst: 500 INSERTs in one transaction", lat, bursts, now_s() - t0, 500);
-	free(lat);
+
+	/* 4: the same burst as multi-row INSERTs (85 rows = 255 parameters each) */
+	char sql[4096] = "INSERT INTO ev (seal, at, kind) VALUES (?, ?, ?)";
+	for (int j = 1; j < 85; j++)
+		strcat(sql, ", (?, ?, ?)");
+	struct dqc_value *pv = calloc(255, sizeof(*pv));
+	EXPECT(pv, "out of memory");
+	t0 = now_s();
+	for (int k = 0; k < bursts; k++) {
+		double s = now_s();
+		EXPECT(dqc_exec_sql(c, db, "BEGIN", NULL, 0, NULL) == 0, "begin: %s", dqc_errmsg(c));
+		for (int left = 500; left > 0;) {
+			int rows = left < 85 ? left : 85;
+			char *cut = sql + strlen("INSERT INTO ev (seal, at, kind) VALUES (?, ?, ?)") +
+				    (size_t)(rows - 1) * strlen(", (?, ?, ?)");
+			char keep = *cut;
+			*cut = 0;
+			for (int j = 0; j < rows; j++) {
+				pv[3 * j] = (struct dqc_value){.type = DQC_TEXT, .p = "seal-000123", .n = 11};
+				pv[3 * j + 1] = (struct dqc_value){.type = DQC_INTEGER, .i = at++};
+				pv[3 * j + 2] = (struct dqc_value){.type = DQC_TEXT, .p = "silent", .n = 6};
+			}
+			int rc = dqc_exec_sql(c, db, sql, pv, (unsigned)(3 * rows), NULL);
+			*cut = keep;
+			EXPECT(rc == 0, "multi-row insert: %s", dqc_errmsg(c));
+			left -= rows;
+		}
+		EXPECT(dqc_exec_sql(c, db, "COMMIT", NULL, 0, NULL) == 0, "commit: %s", dqc_errmsg(c));
+		lat[k] = now_s() - s;
+	}
+	report("burst: 500 rows as 6 multi-row INSERTs", lat, bursts, now_s() - t0, 500);
+	free(pv);
 	dqc_close(c);
+
+	/* the single-node baseline: the same INSERT into a local SQLite file in WAL mode */
+	const char *modes[] = {"NORMAL", "FULL"};
+	for (int m = 0; m < 2; m++) {
+		char path[400], pragma[64];
+		snprintf(path, sizeof(path), "%s/local-%s.db", tmpdir, modes[m]);
+		sqlite3 *ldb;
+		sqlite3_stmt *st;
+		EXPECT(sqlite3_open(path, &ldb) == SQLITE_OK, "sqlite3_open %s", path);
+		snprintf(pragma, sizeof(pragma), "PRAGMA synchronous=%s", modes[m]);
+		EXPECT(sqlite3_exec(ldb, "PRAGMA journal_mode=WAL", NULL, NULL, NULL) == SQLITE_OK &&
+			   sqlite3_exec(ldb, pragma, NULL, NULL, NULL) == SQLITE_OK &&
+			   sqlite3_exec(ldb,
+					"CREATE TABLE ev (id INTEGER PRIMARY KEY, seal TEXT, at INTEGER, "
+					"kind TEXT)",
+					NULL, NULL, NULL) == SQLITE_OK &&
+			   sqlite3_prepare_v2(ldb, "INSERT INTO ev (seal, at, kind) VALUES (?, ?, ?)",
+					      -1, &st, NULL) == SQLITE_OK,
+		       "local sqlite: %s", sqlite3_errmsg(ldb));
+		t0 = now_s();
+		for (int k = 0; k < n; k++) {
+			double s = now_s();
+			sqlite3_bind_text(st, 1, "seal-000123", 11, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 2, at++);
+			sqlite3_bind_text(st, 3, "open", 4, SQLITE_STATIC);
+			EXPECT(sqlite3_step(st) == SQLITE_DONE, "local insert: %s", sqlite3_errmsg(ldb));
+			sqlite3_reset(st);
+			lat[k] = now_s() - s;
+		}
+		char what[64];
+		snprintf(what, sizeof(what), "local SQLite, WAL, synchronous=%s", modes[m]);
+		report(what, lat, n, now_s() - t0, 1);
+		sqlite3_finalize(st);
+		sqlite3_close(ldb);
+	}
+	free(lat);
 }
 
 int main(int argc, char **argv)
