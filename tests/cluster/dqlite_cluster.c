@@ -40,7 +40,7 @@
 #define ADDR 64
 
 static char tmpdir[] = "/tmp/sb-dqlite-XXXXXX";
-static int keep_dir;
+static int keep_dir, dir_made;
 static pid_t pids[NODES];
 static char db_addr[NODES][ADDR], api_addr[NODES][ADDR];
 static const char *addr_list[NODES];
@@ -108,7 +108,7 @@ static void show_logs(void)
 static void cleanup(void)
 {
 	stop_all();
-	if (!keep_dir && tmpdir[strlen(tmpdir) - 1] != 'X')
+	if (!keep_dir && dir_made)
 		nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
@@ -1034,6 +1034,7 @@ int main(int argc, char **argv)
 	}
 	demo_path = demo;
 	EXPECT(mkdtemp(tmpdir), "mkdtemp: %s", strerror(errno));
+	dir_made = 1;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
