@@ -18,6 +18,7 @@
 
 #include <sqlite3.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -171,6 +172,46 @@ static void free_ports(int *ports, int n)
 }
 
 static const char *demo_path;
+
+static int thread_stopped(const char *stat_path)
+{
+	char buf[512];
+	FILE *f = fopen(stat_path, "r");
+	if (!f)
+		return 1; /* the thread ended */
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	const char *st = strrchr(buf, ')');
+	return st && st[1] == ' ' && (st[2] == 'T' || st[2] == 't');
+}
+
+/* kill() returns before the stop takes effect: wait until every thread of the node shows
+ * as stopped in /proc. */
+static void pause_node(int k)
+{
+	kill(pids[k], SIGSTOP);
+	int64_t deadline = now_ms() + 5000;
+	char dir[64];
+	snprintf(dir, sizeof(dir), "/proc/%d/task", (int)pids[k]);
+	for (;;) {
+		int all = 1;
+		DIR *d = opendir(dir);
+		EXPECT(d, "%s: %s", dir, strerror(errno));
+		for (struct dirent *e; all && (e = readdir(d));) {
+			if (e->d_name[0] == '.')
+				continue;
+			char path[400];
+			snprintf(path, sizeof(path), "%s/%s/stat", dir, e->d_name);
+			all = thread_stopped(path);
+		}
+		closedir(d);
+		if (all)
+			return;
+		EXPECT(now_ms() < deadline, "node %d did not stop", k + 1);
+		sleep_ms(5);
+	}
+}
 
 static void start_node(const char *demo, int i)
 {
@@ -512,7 +553,7 @@ static void check_paused_node(void)
 	EXPECT(dqc_leader(c, &lid, leader, sizeof(leader)) == 0, "leader: %s", dqc_errmsg(c));
 	dqc_close(c);
 	int f = (node_of(leader) + 1) % NODES;
-	kill(pids[f], SIGSTOP);
+	pause_node(f);
 	struct dqc_opts quick = opts;
 	quick.io_timeout_ms = 500;
 	struct dqc_conn *p;
@@ -852,6 +893,99 @@ static void check_membership(void)
 	       to);
 }
 
+/* The old active node is paused past the election timeout in the middle of a transaction
+ * that passed its fence check. Another node takes over and moves the epoch. The old one
+ * wakes: it cannot commit that transaction, nor a new one, and its rows are not there. */
+static void check_paused_leader(void)
+{
+	struct dqc_opts quick = opts;
+	quick.io_timeout_ms = 1000;
+	struct dqc_conn *old = leader_conn(now_ms() + 10000);
+	EXPECT(old, "no leader");
+	uint32_t odb, ndb;
+	uint64_t lid;
+	char leader[ADDR];
+	EXPECT(dqc_open(old, "sbtest", &odb) == 0 && dqc_leader(old, &lid, leader, sizeof(leader)) == 0,
+	       "open: %s", dqc_errmsg(old));
+	int k = node_of(leader);
+	const char *steps[] = {
+	    "CREATE TABLE cluster_epoch (epoch INTEGER NOT NULL, node INTEGER NOT NULL)",
+	    "INSERT INTO cluster_epoch VALUES (1, 1)",
+	    "CREATE TABLE pl (id INTEGER PRIMARY KEY, by TEXT)",
+	    "BEGIN",
+	    "UPDATE cluster_epoch SET epoch = epoch WHERE epoch = 1",
+	    "INSERT INTO pl VALUES (1, 'old, before the pause')",
+	};
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+		EXPECT(dqc_exec_sql(old, odb, steps[i], NULL, 0, NULL) == 0, "%s: %s", steps[i],
+		       dqc_errmsg(old));
+	pause_node(k);
+	int64_t paused = now_ms();
+	const char *others[NODES - 1];
+	for (int i = 1; i < NODES; i++)
+		others[i - 1] = db_addr[(k + i) % NODES];
+	/* the takeover: one transaction moves the epoch */
+	struct dqc_conn *c = NULL;
+	int busy = 0;
+	for (;;) {
+		EXPECT(now_ms() - paused < FAILOVER_BOUND_MS,
+		       "no takeover within %d ms of the pause (%s)", FAILOVER_BOUND_MS,
+		       c ? dqc_errmsg(c) : "no leader");
+		if (!c && (dqc_connect_leader(others, NODES - 1, &quick, &c) < 0 ||
+			   dqc_open(c, "sbtest", &ndb) < 0)) {
+			dqc_close(c);
+			c = NULL;
+			sleep_ms(100);
+			continue;
+		}
+		struct dqc_result r;
+		int rc = dqc_exec_sql(c, ndb, "UPDATE cluster_epoch SET epoch = 2, node = 2 WHERE epoch = 1",
+				      NULL, 0, &r);
+		if (rc == 0 && r.rows_affected == 1)
+			break;
+		EXPECT(rc < 0, "the epoch was not 1 at the takeover");
+		if (rc == DQC_ESERVER && dqc_code_is_busy(dqc_server_code(c))) {
+			busy++;
+			sleep_ms(50);
+			continue;
+		}
+		dqc_close(c);
+		c = NULL;
+		sleep_ms(100);
+	}
+	int64_t took = now_ms() - paused;
+	EXPECT(dqc_exec_sql(c, ndb, "INSERT INTO pl VALUES (2, 'new')", NULL, 0, NULL) == 0,
+	       "insert on the new leader: %s", dqc_errmsg(c));
+	kill(pids[k], SIGCONT);
+	/* the old node wakes: its open transaction and any new one are refused */
+	int rc1 = dqc_exec_sql(old, odb, "COMMIT", NULL, 0, NULL);
+	char why1[200];
+	uint64_t code1 = dqc_server_code(old);
+	snprintf(why1, sizeof(why1), "%s", dqc_errmsg(old));
+	int rc2 = dqc_is_broken(old) ? DQC_EBROKEN
+				     : dqc_exec_sql(old, odb, "INSERT INTO pl VALUES (3, 'old, after')",
+						    NULL, 0, NULL);
+	dqc_close(old);
+	EXPECT(rc1 < 0, "the paused leader committed its transaction after waking");
+	/* "disk I/O error" here is SQLITE_IOERR_LEADERSHIP_LOST, not a disk fault */
+	EXPECT(rc1 != DQC_ESERVER || dqc_code_is_not_leader(code1),
+	       "the woken leader's COMMIT failed with code %" PRIu64 " (%s), not as not-leader",
+	       code1, why1);
+	EXPECT(rc2 < 0, "the paused leader committed a new write after waking");
+	int64_t n = -1, epoch = -1;
+	EXPECT(dqc_query_sql(c, ndb, "SELECT count(*) FROM pl WHERE id <> 2", NULL, 0, count_rows, &n) ==
+		       0 &&
+		   dqc_query_sql(c, ndb, "SELECT epoch FROM cluster_epoch", NULL, 0, count_rows, &epoch) ==
+		       0,
+	       "read back: %s", dqc_errmsg(c));
+	EXPECT(n == 0 && epoch == 2, "after the wake: %" PRId64 " rows of the old leader, epoch %" PRId64,
+	       n, epoch);
+	dqc_close(c);
+	printf("ok paused leader: takeover after %.1f s (%d busy); on waking its COMMIT got \"%s\" "
+	       "(%" PRIu64 "), nothing of it committed\n",
+	       (double)took / 1000.0, busy, why1, code1);
+}
+
 /* ---- benchmark ---- */
 
 static int cmp_double(const void *a, const void *b)
@@ -1060,13 +1194,22 @@ int main(int argc, char **argv)
 	EXPECT(dqc_leader(c, &lid, leader, sizeof(leader)) == 0 && lid != 0 &&
 		   strcmp(leader, dqc_address(c)) == 0,
 	       "leader: %s", dqc_errmsg(c));
+	/* a node just promoted to voter may not have heard from the leader yet: wait for it */
+	int64_t agree_by = now_ms() + 10000;
 	for (int i = 0; i < NODES; i++) {
-		struct dqc_conn *o;
-		EXPECT(dqc_connect(db_addr[i], &opts, &o) == 0, "connect %s", db_addr[i]);
-		EXPECT(dqc_leader(o, &oid, other, sizeof(other)) == 0 && oid == lid &&
-			   strcmp(other, leader) == 0,
-		       "node %s names leader %s, the leader says %s", db_addr[i], other, leader);
-		dqc_close(o);
+		for (;;) {
+			struct dqc_conn *o;
+			EXPECT(dqc_connect(db_addr[i], &opts, &o) == 0, "connect %s", db_addr[i]);
+			int rc = dqc_leader(o, &oid, other, sizeof(other));
+			dqc_close(o);
+			EXPECT(rc == 0, "leader from %s", db_addr[i]);
+			if (oid == lid && strcmp(other, leader) == 0)
+				break;
+			EXPECT(oid == 0 && other[0] == 0 && now_ms() < agree_by,
+			       "node %s names leader \"%s\", the leader says %s", db_addr[i], other,
+			       leader);
+			sleep_ms(100);
+		}
 	}
 	struct dqc_node *nodes;
 	size_t n;
@@ -1094,6 +1237,7 @@ int main(int argc, char **argv)
 	check_failover();
 	check_replicas();
 	check_membership();
+	check_paused_leader();
 	cleanup();
 	printf("all dqlite cluster checks passed in %.1f s\n", now_s() - t0);
 	return 0;
