@@ -152,7 +152,12 @@ static int recv_msg(struct dqc_conn *c, int64_t deadline)
 		dqc_reader_init(&r, c->rx, len);
 		if (dqc_dec_failure(&r, &c->code, &msg) < 0)
 			return seterr(c, DQC_EPROTO, "%s: malformed failure response", c->address);
-		return seterr(c, DQC_ESERVER, "%s", msg);
+		/* the text comes from the peer and ends up in logs: no control bytes */
+		size_t i = 0;
+		for (; msg[i] && i < sizeof(c->err) - 1; i++)
+			c->err[i] = ((unsigned char)msg[i] < 0x20 || msg[i] == 0x7f) ? '?' : msg[i];
+		c->err[i] = 0;
+		return DQC_ESERVER;
 	}
 	return 0;
 }

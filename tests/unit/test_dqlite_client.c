@@ -521,6 +521,16 @@ static void test_conn_leader_and_failure(void)
 	CHECK(res.last_insert_id == 9 && res.rows_affected == 1 && dqc_server_code(c) == 0);
 	peer_expect(peer, DQC_REQ_EXEC_SQL);
 
+	/* the peer's text reaches logs: control bytes are replaced */
+	m_begin(&m);
+	m_u64(&m, 1);
+	m_text(&m, "bad\n\x1b[31mred\x7f");
+	m_end(&m, DQC_RES_FAILURE);
+	peer_send(peer, &m);
+	CHECK(dqc_exec_sql(c, 0, "SELECT 1", NULL, 0, NULL) == DQC_ESERVER);
+	CHECK_STR(dqc_errmsg(c), "bad??[31mred?");
+	peer_expect(peer, DQC_REQ_EXEC_SQL);
+
 	/* a request that cannot be encoded is refused before anything is sent */
 	struct dqc_value bad = {.type = DQC_TEXT, .p = "a\0b", .n = 3};
 	CHECK(dqc_exec_sql(c, 0, "SELECT ?", &bad, 1, NULL) == DQC_EINVAL && !dqc_is_broken(c));
