@@ -268,6 +268,8 @@ int dqc_conn_from_fd(int fd, const char *address, const struct dqc_opts *o,
 		dqc_close(c);
 		return DQC_ESYS;
 	}
+	int one = 1; /* fails harmlessly on a socket that is not TCP */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	int rc = handshake(c);
 	if (rc < 0) {
 		dqc_close(c);
