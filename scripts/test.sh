@@ -37,6 +37,9 @@ step() { printf '\n== %s\n' "$*"; }
 # clang's sanitizer and fuzzer runtimes are only a Recommends of clang; valgrind, openssl,
 # iproute2 (ss) and dpkg-dev (cpack) serve the leak, TLS, fault and packaging tests.
 extra=(python3 python3-pytest python3-paho-mqtt clang libclang-rt-14-dev valgrind openssl iproute2 dpkg-dev)
+# go-dqlite ships dqlite-demo and the dqlite shell: the dqlite client's cluster check (CTest
+# dqlite_cluster) runs against three of them and fails without them.
+extra+=(go-dqlite)
 # node and npm may come from elsewhere (e.g. NodeSource); keep what works
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
 	extra+=(nodejs npm)
