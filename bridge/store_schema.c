@@ -49,6 +49,23 @@ static const char schema_v1[] =
  * changed since the last confirmed one can be published again. */
 static const char schema_v2[] = "ALTER TABLE devices ADD COLUMN state_ms INTEGER;";
 
+/* Seal custody: where every seal is. A seal known before is fitted when it is
+ * on the door of an active household, awaiting collection on a released
+ * one's, and collected when it is on no door; each door counts one fitting. */
+static const char schema_custody[] =
+	"ALTER TABLE devices ADD COLUMN custody TEXT;"
+	"ALTER TABLE devices ADD COLUMN model TEXT;"
+	"ALTER TABLE devices ADD COLUMN batch TEXT;"
+	"ALTER TABLE devices ADD COLUMN note TEXT;"
+	"ALTER TABLE devices ADD COLUMN unit_level TEXT;"
+	"ALTER TABLE devices ADD COLUMN unit_id TEXT;"
+	"ALTER TABLE devices ADD COLUMN fittings INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE devices SET"
+	" custody = CASE WHEN household_id IS NULL THEN 'collected'"
+	"  WHEN (SELECT released FROM households WHERE id = devices.household_id) = 1 THEN 'awaiting_collection'"
+	"  ELSE 'fitted' END,"
+	" fittings = CASE WHEN household_id IS NULL THEN 0 ELSE 1 END;";
+
 /* The instance id outlives restarts and keeps alert ids of a re-created database apart. */
 static int seed_instance(sqlite3 *db, char err[256])
 {
@@ -97,6 +114,7 @@ struct migration {
 static const struct migration migrations[STORE_SCHEMA_VERSION] = {
 	{ schema_v1, seed_instance },
 	{ schema_v2, NULL },
+	{ schema_custody, NULL },
 };
 
 static int exec(sqlite3 *db, const char *sql, char err[256], const char *what)
