@@ -99,7 +99,11 @@ static const char *const stmt_sql[ST_COUNT] = {
 			 " unit_id = ?7, fittings = ?8, state_ms = ?9 WHERE id = ?1",
 	[ST_SEALS_LOAD] = "SELECT id, custody, model, batch, note, unit_level, unit_id, fittings FROM devices"
 			  " ORDER BY rowid",
-	[ST_SEALS_CHANGED] = "SELECT id FROM devices WHERE state_ms >= ?1",
+	/* A seal's state also carries its door's address and units: a household
+	 * changed since the mark publishes its seal again too. */
+	[ST_SEALS_CHANGED] = "SELECT id FROM devices WHERE state_ms >= ?1"
+			     " UNION SELECT d.id FROM devices d JOIN households h ON h.id = d.household_id"
+			     " WHERE h.changed_ms >= ?1",
 };
 
 struct store {

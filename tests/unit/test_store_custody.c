@@ -208,6 +208,20 @@ static void test_seals_changed_since(void)
 	n = 0;
 	CHECK(store_seals_changed_since(s, INT64_MAX, count_id, &n) == 0);
 	CHECK(n == 0);
+	/* A door whose household changed (its address is in the seal state) counts too. */
+	struct command a = admit_cmd("h1", "c1", "s1", "d1", now.wall_ms + DAY);
+	run_saved(s, &a);
+	struct command i = install_cmd("b", "h1");
+	run_saved(s, &i);
+	int64_t later = INT64_MAX / 2;
+	n = 0;
+	CHECK(store_seals_changed_since(s, later, count_id, &n) == 0);
+	CHECK(n == 0);
+	char sql[128];
+	snprintf(sql, sizeof sql, "UPDATE households SET changed_ms = %lld", (long long)later);
+	sql_exec(p, sql);
+	CHECK(store_seals_changed_since(s, later, count_id, &n) == 0);
+	CHECK(n == 1);
 	store_close(s);
 	finish();
 }
