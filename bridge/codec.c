@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "codec_seal.h"
 #include "json_util.h"
 
 /* JSON numbers are doubles: beyond 2^53 integers are no longer exact. */
@@ -364,13 +365,16 @@ done:
 enum field {
 	F_HOUSEHOLD, F_DISTRICT, F_STREET, F_COMMUNITY, F_DEVICE, F_ALERT, F_BY,
 	F_START, F_END, F_FROM, F_UNTIL, F_ADDRESS, F_CATEGORY, F_PERSONS,
-	F_SILENCE, F_REASON, F_NOTE, F_NONE
+	F_SILENCE, F_REASON, F_NOTE,
+	F_MODEL, F_BATCH, F_RESULT, /* seal custody */
+	F_NONE
 };
 
 static const char *const field_names[F_NONE] = {
 	"household_id", "district_id", "street_id", "community_id", "device_id", "alert_id", "by",
 	"start", "end", "from", "until", "address", "category", "persons",
-	"silence_after", "reason", "note"};
+	"silence_after", "reason", "note",
+	"model", "batch", "result"};
 
 struct field_use {
 	enum field f;
@@ -387,6 +391,11 @@ static const struct field_use op_fields[SB_OP_COUNT][10] = {
 	[SB_OP_PERMIT] = {{F_HOUSEHOLD, 1}, {F_UNTIL, 1}, {F_FROM, 0}, {F_REASON, 0}, {F_NONE, 0}},
 	[SB_OP_ACK] = {{F_ALERT, 1}, {F_BY, 1}, {F_NOTE, 0}, {F_NONE, 0}},
 	[SB_OP_RESOLVE] = {{F_ALERT, 1}, {F_BY, 1}, {F_NOTE, 0}, {F_NONE, 0}},
+	/* Seal custody; allocate's "exactly one of street_id or community_id" is the engine's. */
+	[SB_OP_REGISTER] = {{F_DEVICE, 1}, {F_MODEL, 0}, {F_BATCH, 0}, {F_NOTE, 0}, {F_NONE, 0}},
+	[SB_OP_ALLOCATE] = {{F_DEVICE, 1}, {F_STREET, 0}, {F_COMMUNITY, 0}, {F_NONE, 0}},
+	[SB_OP_INSPECT] = {{F_DEVICE, 1}, {F_RESULT, 1}, {F_NOTE, 0}, {F_NONE, 0}},
+	[SB_OP_SWAP] = {{F_HOUSEHOLD, 1}, {F_DEVICE, 1}, {F_NONE, 0}},
 };
 
 static int decode_silence(const cJSON *v, struct command *c, char *err)
@@ -409,6 +418,22 @@ static int decode_silence(const cJSON *v, struct command *c, char *err)
 	c->silence_after_ms = ms;
 	c->has_silence_after = 1;
 	return 0;
+}
+
+static int decode_result(const cJSON *v, struct command *c, char *err)
+{
+	static const char *const names[] = {"ok", "faulty", "lost"};
+	const char *s = cJSON_IsString(v) ? v->valuestring : NULL;
+	for (int i = 0; s && i < 3; i++)
+		if (strcmp(s, names[i]) == 0) {
+			c->result = (enum sb_inspect_result)(SB_INSPECT_OK + i);
+			return 0;
+		}
+	char q[48];
+	quote_input(s, q);
+	seterr(err, "field 'result': expected \"ok\", \"faulty\" or \"lost\" (got %s%s%s)", s ? "\"" : "",
+	       s ? q : type_name(v), s ? "\"" : "");
+	return -1;
 }
 
 static int decode_field(enum field f, const cJSON *v, struct command *c, char *err)
@@ -468,6 +493,12 @@ static int decode_field(enum field f, const cJSON *v, struct command *c, char *e
 		return 0;
 	case F_SILENCE:
 		return decode_silence(v, c, err);
+	case F_MODEL:
+		return get_id(v, name, c->model, err);
+	case F_BATCH:
+		return get_id(v, name, c->batch, err);
+	case F_RESULT:
+		return decode_result(v, c, err);
 	case F_NONE:
 		break;
 	}
@@ -854,6 +885,7 @@ char *codec_encode_stats(const struct stats_msg *m)
 	add_int(o, "silent", m->silent, &ok);
 	add_int(o, "doors_open", m->doors_open, &ok);
 	add_int(o, "open_alerts", m->open_alerts, &ok);
+	codec_add_seals(o, m->seals, &ok);
 	add_time(o, "at", m->at_ms, &ok);
 	return finish(o, ok);
 }
@@ -880,6 +912,8 @@ char *codec_encode_reply(const struct command *c, enum sb_op op, const struct cm
 		add_str(o, "alert_id", r->alert_id, &ok);
 	else if (c && c->alert_id[0])
 		add_str(o, "alert_id", c->alert_id, &ok);
+	if (r->seal_state)
+		add_str(o, "seal_state", r->seal_state, &ok);
 	return finish(o, ok);
 }
 

@@ -27,6 +27,8 @@ int codec_parse_time(const char *s, int64_t *out_ms);
 char *codec_encode_alert(const struct alert_msg *m);
 char *codec_encode_state(const struct household *h, int64_t at_ms);
 char *codec_encode_stats(const struct stats_msg *m);
+/* R/state/seal/<device_id> (codec_seal.c). */
+char *codec_encode_seal(const struct seal_rec *r);
 char *codec_encode_reply(const struct command *c, enum sb_op op, const struct cmd_result *r);
 /* For a command whose op or body could not be decoded: op_name may be the raw topic segment. */
 char *codec_encode_error_reply(const char *request_id, const char *op_name, const char *error,

@@ -126,6 +126,7 @@ void engine_end(struct engine *e, struct sb_now now)
 				x->u.device = d;
 			d->flags &= (uint8_t)~DF_SEEN;
 		}
+		custody_end_device(e, d, now);
 		d->flags &= (uint8_t)~(DF_SAVE | DF_TOUCHED);
 	}
 	e->touched_d.n = 0;
@@ -180,6 +181,7 @@ struct engine *engine_new(const struct engine_settings *s, const char *alert_pre
 	hashmap_init(&e->places);
 	hashmap_init(&e->alerts);
 	hashmap_init(&e->closed);
+	hashmap_init(&e->seal_info);
 	timerq_init(&e->timers);
 	e->next_stats_mono = INT64_MAX;
 	return e;
@@ -232,6 +234,7 @@ void engine_free(struct engine *e)
 		free(u);
 	}
 	hashmap_each(&e->closed, free_key, NULL);
+	custody_free(e);
 	objmap_free(&e->households);
 	objmap_free(&e->devices);
 	arena_free(&e->arena);
@@ -277,6 +280,7 @@ struct unit *engine_unit(struct engine *e, enum sb_level level, const char *id)
 const struct placement *engine_place(struct engine *e, struct unit *const u[SB_LEVEL_COUNT])
 {
 	char key[SB_LEVEL_COUNT * (SB_ID_MAX + 1)];
+	custody_place(u);
 	snprintf(key, sizeof(key), "%s/%s/%s", u[0]->id, u[1]->id, u[2]->id); /* ids hold no '/' */
 	struct placement *p = hashmap_get(&e->places, key);
 	if (p)
@@ -439,6 +443,7 @@ int engine_load_device(struct engine *e, const char *id, const struct device *sr
 	d->silent = src->silent;
 	/* Nothing was heard in this run yet: silence counts from when we can hear. */
 	d->last_seen_mono = INT64_MIN;
+	custody_loaded_device(e, d);
 	return 0;
 }
 

@@ -25,7 +25,9 @@ enum action_kind {
 	ACT_PUB_STATE,       /* u.household: retained household state */
 	ACT_PUB_CLEAR_STATE, /* u.household: empty retained message */
 	ACT_PUB_STATS,       /* u.stats */
-	ACT_AUDIT            /* u.audit */
+	ACT_AUDIT,           /* u.audit */
+	ACT_SAVE_SEAL,       /* u.seal: persist a seal's custody (after its ACT_SAVE_DEVICE) */
+	ACT_PUB_SEAL         /* u.seal: retained seal state */
 };
 
 struct alert_msg {
@@ -39,6 +41,26 @@ struct alert_msg {
 struct stats_msg {
 	const struct unit *unit;
 	int households, fitted, online, silent, doors_open, open_alerts;
+	int64_t at_ms;
+	int seals[SB_SEAL_STATE_COUNT]; /* held by the unit; in_stock (-1: left out) only for districts */
+};
+
+/* A seal's custody, by value: saves may wait (disk full) while the seal changes on. */
+struct seal_rec {
+	char device_id[SB_ID_MAX + 1];
+	enum sb_seal_state state;
+	char model[SB_ID_MAX + 1], batch[SB_ID_MAX + 1]; /* "" none */
+	char note[SB_TEXT_MAX + 1];
+	int has_unit;                   /* held by a unit while not on a door (allocated, collected, ...) */
+	enum sb_level unit_level;
+	char unit_id[SB_ID_MAX + 1];
+	/* Published only: where it is (the door's units when on one) and how it is. */
+	char street_id[SB_ID_MAX + 1], community_id[SB_ID_MAX + 1], household_id[SB_ID_MAX + 1];
+	char address[SB_ADDRESS_MAX + 1];
+	int64_t released_ms;            /* awaiting_collection: when its household was released */
+	int battery;                    /* -1 unknown */
+	int64_t last_seen_ms;           /* 0 never */
+	int fittings;
 	int64_t at_ms;
 };
 
@@ -61,6 +83,7 @@ struct action {
 		struct alert_msg alert_msg;
 		struct stats_msg stats;
 		struct audit_rec audit;
+		struct seal_rec seal;
 	} u;
 };
 
@@ -88,6 +111,7 @@ struct cmd_result {
 	char message[256];
 	char alert_id[SB_ID_MAX + 1]; /* for ack/resolve */
 	int changed;                  /* 0 when the command was a no-op repeat */
+	const char *seal_state;       /* custody commands: the seal's state afterwards, else NULL */
 };
 
 struct engine;
@@ -133,6 +157,11 @@ int engine_forget_household(struct engine *e, const char *id);
 void engine_forget_lapsed_permits(struct engine *e, const char *household_id, int64_t wall_ms);
 /* Active permits a household may hold; one more is refused (too_many_permits). */
 #define SB_PERMITS_MAX 32
+/* A loaded seal's custody (after engine_load_device). has_state 0: a row from
+ * before custody was kept; the state is derived from its door. unit_id NULL: none. */
+int engine_load_seal(struct engine *e, const char *id, int has_state, enum sb_seal_state state,
+		     const char *model, const char *batch, const char *note, enum sb_level unit_level,
+		     const char *unit_id, int fittings);
 void engine_loaded(struct engine *e, struct sb_now now);
 
 /* The daemon could (connected=1) or could not (0) hear the broker from now on. */
@@ -159,6 +188,8 @@ int engine_flush_liveness(struct engine *e, size_t slots, struct actions *out);
 /* Publishes a household's state again (after a crash lost it on the way).
  * 0, or -1 when the household is not known. */
 int engine_republish(struct engine *e, const char *household_id, struct sb_now now, struct actions *out);
+/* The same for a seal's state. 0, or -1 when the seal is not known. */
+int engine_republish_seal(struct engine *e, const char *device_id, struct sb_now now, struct actions *out);
 
 
 size_t engine_household_count(const struct engine *e);

@@ -29,6 +29,7 @@ void household_activate(struct engine *e, struct household *h, int starting, str
 		if (starting && engine_household_active(h, now) && !sb_household_alert(h, SB_ALERT_BATTERY_LOW) && d->battery >= 0 &&
 		    d->battery <= e->set.battery_low)
 			alert_raise(e, h, SB_ALERT_BATTERY_LOW, d->id, now.wall_ms, now);
+		custody_household_changed(e, h, now);
 	}
 	engine_touch_household(e, h, HF_PUB);
 }
@@ -53,6 +54,7 @@ void household_release(struct engine *e, struct household *h, const char *by, co
 	}
 	engine_audit(e, "release", h, h->device ? h->device->id : NULL, NULL, now, "by %s: %s", by,
 		     reason && *reason ? reason : "-");
+	custody_household_changed(e, h, now);
 	engine_touch_household(e, h, HF_SAVE | HF_PUB);
 }
 
@@ -164,6 +166,8 @@ static void cmd_install(struct engine *e, const struct command *c, struct sb_now
 		fail(res, "device_in_use", "seal '%s' is fitted on household '%s'", d->id, d->household->id);
 		return;
 	}
+	if (custody_check_fit(d, res) < 0)
+		return;
 	if (h->device && h->device != d) {
 		fail(res, "household_has_device", "household '%s' already has seal '%s'; uninstall it first", h->id,
 		     h->device->id);
@@ -182,11 +186,15 @@ static void cmd_install(struct engine *e, const struct command *c, struct sb_now
 		}
 		return;
 	}
+	int unregistered = !d;
 	if (!d && !(d = engine_new_device(e, c->device_id))) {
 		fail(res, "internal", "out of memory");
 		return;
 	}
+	if (unregistered)
+		custody_new_seal(e, d, now, "install");
 	fit(e, d, h, silence, now);
+	custody_fitted(e, d, now);
 	engine_audit(e, "command", h, d->id, NULL, now, "install");
 	engine_touch_device(e, d);
 	engine_touch_household(e, h, HF_SAVE | HF_PUB);
@@ -208,6 +216,7 @@ static void cmd_uninstall(struct engine *e, const struct command *c, struct sb_n
 	alert_clear(e, h, SB_ALERT_BATTERY_LOW, now);
 	d->silent = 0;
 	timer_arm_household(e, h, now);
+	custody_taken_off(e, d, h, now, "uninstall");
 	engine_audit(e, "command", h, d->id, NULL, now, "uninstall");
 	engine_touch_device(e, d);
 	engine_touch_household(e, h, h->released ? HF_SAVE : HF_SAVE | HF_PUB);
@@ -320,6 +329,12 @@ void engine_command(struct engine *e, const struct command *c, struct sb_now now
 	case SB_OP_RESOLVE:
 		cmd_resolve(e, c, now, res);
 		break;
+	case SB_OP_REGISTER:
+	case SB_OP_ALLOCATE:
+	case SB_OP_INSPECT:
+	case SB_OP_SWAP:
+		custody_command(e, c, now, res);
+		break;
 	default:
 		fail(res, "bad_request", "unknown op");
 		break;
@@ -327,4 +342,10 @@ void engine_command(struct engine *e, const struct command *c, struct sb_now now
 	if (!res->ok)
 		res->changed = 0;
 	engine_end(e, now);
+}
+
+void engine_fit(struct engine *e, struct device *d, struct household *h, int64_t silence_after_ms,
+		struct sb_now now)
+{
+	fit(e, d, h, silence_after_ms, now);
 }

@@ -19,11 +19,16 @@ enum timer_kind { TK_SILENCE = 1, TK_HOUSEHOLD, TK_ESCALATE };
 #define DF_SAVE 1u
 #define DF_TOUCHED 2u
 #define DF_SEEN 4u /* last_seen moved since the seal was last written */
+#define DF_SEAL 8u      /* custody changed: save it and publish the seal state */
+#define DF_SEAL_PUB 16u /* publish the seal state (nothing of custody to save) */
 
 struct unit_node {
 	struct unit u; /* first: a struct unit * is a struct unit_node * */
 	int households, fitted, online, silent, doors_open, open_alerts;
 	int published; /* stats were published with households > 0 */
+	struct unit_node *parent; /* community -> street -> district, from the latest placement */
+	int seals[SB_SEAL_STATE_COUNT]; /* this statistics pass: seals held (see engine_custody.c) */
+	int loose[SB_SEAL_STATE_COUNT]; /* kept up to date: seals held here that are not on a door */
 };
 
 struct ptrvec {
@@ -52,6 +57,8 @@ struct engine {
 	size_t flush_cursor;     /* where engine_flush_liveness goes on */     /* wall - mono when wall deadlines were last put on the monotonic clock */
 	struct ptrvec touched_h, touched_d, dead_alerts, unit_list;
 	struct actions *out;     /* the list of the call in progress */
+	struct hashmap seal_info; /* device id -> struct seal_info, for seals that have any */
+	int seals_in_stock;
 };
 
 int ptrvec_push(struct ptrvec *v, void *p);
@@ -100,6 +107,36 @@ void household_release(struct engine *e, struct household *h, const char *by, co
 		       struct sb_now now);
 /* starting: a quarantine begins now (admit of a new or released household, or its start). */
 void household_activate(struct engine *e, struct household *h, int starting, struct sb_now now);
+
+/* engine_custody.c: seal custody. custody_set_state() is the one place a
+ * seal's custody state changes. */
+/* unit: who holds it while not on a door (NULL: nobody, e.g. in stock); door: the
+ * household its history row names (NULL: none). */
+void custody_set_state(struct engine *e, struct device *d, enum sb_seal_state to, struct unit *unit,
+		       const struct household *door, struct sb_now now, const char *why);
+void custody_new_seal(struct engine *e, struct device *d, struct sb_now now, const char *why);
+/* install/swap: 0 when the seal may be fitted, else -1 with res failed (device_unavailable). */
+int custody_check_fit(const struct device *d, struct cmd_result *res);
+void custody_fitted(struct engine *e, struct device *d, struct sb_now now);
+/* The seal comes off its door (uninstall, swap): collected, held by the door's community. */
+void custody_taken_off(struct engine *e, struct device *d, struct household *h, struct sb_now now,
+		       const char *why);
+void custody_household_changed(struct engine *e, struct household *h, struct sb_now now);
+void custody_loaded_device(struct engine *e, struct device *d);
+enum report_result custody_report(struct engine *e, struct device *d, const struct report *r, int retained,
+				  struct sb_now now, struct actions *out);
+void custody_end_device(struct engine *e, struct device *d, struct sb_now now);
+void custody_place(struct unit *const u[SB_LEVEL_COUNT]);
+void custody_count_household(const struct household *h);
+void custody_stats_rollup(struct engine *e);
+/* Seals the unit holds (any state but in_stock), as of the last pass. */
+int custody_held(const struct unit_node *u);
+void custody_stats_fill(const struct engine *e, const struct unit_node *u, struct stats_msg *m);
+void custody_command(struct engine *e, const struct command *c, struct sb_now now, struct cmd_result *res);
+void custody_free(struct engine *e);
+/* engine_command.c: fits d on h's door (both free) as install does. */
+void engine_fit(struct engine *e, struct device *d, struct household *h, int64_t silence_after_ms,
+		struct sb_now now);
 
 #define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 

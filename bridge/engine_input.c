@@ -103,8 +103,10 @@ enum report_result engine_report(struct engine *e, const char *device_id, const 
 				 struct sb_now now, struct actions *out)
 {
 	struct device *d = objmap_get(&e->devices, device_id);
-	if (!d || !d->household)
+	if (!d)
 		return REPORT_UNKNOWN_DEVICE;
+	if (!d->household)
+		return custody_report(e, d, r, retained, now, out);
 	if (r->has_seq && r->seq <= d->seq)
 		return retained ? REPORT_STALE_RETAINED : REPORT_DUPLICATE;
 	/* A retained copy is what the broker kept, not something the seal just said. */

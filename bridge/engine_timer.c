@@ -4,6 +4,7 @@
  * so a heartbeat costs no heap operation. */
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "engine_impl.h"
 
@@ -136,6 +137,7 @@ static void count_household(void *v, void *arg)
 {
 	(void)arg;
 	const struct household *h = v;
+	custody_count_household(h);
 	if (h->released)
 		return;
 	const struct device *d = h->device;
@@ -164,6 +166,7 @@ int stats_step(struct engine *e, struct sb_now now, size_t slots)
 		for (size_t i = 0; i < e->unit_list.n; i++) {
 			struct unit_node *u = e->unit_list.v[i];
 			u->households = u->fitted = u->online = u->silent = u->doors_open = u->open_alerts = 0;
+			memset(u->seals, 0, sizeof(u->seals));
 		}
 		e->stats_running = 1;
 		e->stats_cursor = 0;
@@ -172,12 +175,14 @@ int stats_step(struct engine *e, struct sb_now now, size_t slots)
 	if (e->stats_cursor != 0)
 		return 0;
 	e->stats_running = 0;
+	custody_stats_rollup(e);
 	for (size_t i = 0; i < e->unit_list.n; i++) {
 		struct unit_node *u = e->unit_list.v[i];
 		/* A unit that has just lost its last household gets one message of zeros. */
-		if (!u->households && !u->published)
+		int held = custody_held(u);
+		if (!u->households && !held && !u->published)
 			continue;
-		u->published = u->households > 0;
+		u->published = u->households > 0 || held > 0;
 		struct action *x = engine_emit(e, ACT_PUB_STATS);
 		if (!x)
 			return 1;
@@ -189,6 +194,7 @@ int stats_step(struct engine *e, struct sb_now now, size_t slots)
 		m->silent = u->silent;
 		m->doors_open = u->doors_open;
 		m->open_alerts = u->open_alerts;
+		custody_stats_fill(e, u, m);
 		m->at_ms = now.wall_ms;
 	}
 	return 1;

@@ -14,7 +14,10 @@ static const char *const alert_type_names[SB_ALERT_TYPE_COUNT] = {
 static const char *const alert_state_names[] = {"raised", "escalated", "acked", "resolved",
 						"cleared"};
 static const char *const op_names[SB_OP_COUNT] = {"admit",  "release", "install", "uninstall",
-						  "permit", "ack",     "resolve"};
+						  "permit", "ack",     "resolve",
+						  "register", "allocate", "inspect", "swap"};
+static const char *const seal_state_names[SB_SEAL_STATE_COUNT] = {
+	"in_stock", "allocated", "fitted", "awaiting_collection", "collected", "faulty", "lost"};
 
 #define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -151,4 +154,18 @@ struct alert *sb_household_alert(const struct household *h, enum sb_alert_type t
 const struct unit *sb_household_unit(const struct household *h, enum sb_level l)
 {
 	return h && h->place ? h->place->unit[l] : NULL;
+}
+
+const char *sb_seal_state_name(enum sb_seal_state s)
+{
+	return name_of(seal_state_names, COUNT_OF(seal_state_names), (int)s);
+}
+
+int sb_seal_state_parse(const char *s, enum sb_seal_state *out)
+{
+	int i = index_of(seal_state_names, COUNT_OF(seal_state_names), s);
+	if (i < 0)
+		return -1;
+	*out = (enum sb_seal_state)i;
+	return 0;
 }

@@ -93,8 +93,18 @@ struct device {
 	uint8_t heard;               /* a sign of life since it was fitted */
 	uint8_t silent;              /* device_silent condition holds */
 	uint8_t flags;               /* engine-private bookkeeping */
+	uint8_t custody;             /* enum sb_seal_state; changed only by custody_set_state() */
+	int8_t custody_battery;      /* battery in the last published seal state (engine_custody.c) */
+	uint16_t fittings;           /* doors served, saturating at 65535 */
 	char id[];                   /* the key in the engine's table */
 };
+
+/* Where a seal is (INTERFACE.md "Seal custody"). Stored by wire name. */
+enum sb_seal_state {
+	SB_SEAL_IN_STOCK, SB_SEAL_ALLOCATED, SB_SEAL_FITTED, SB_SEAL_AWAITING_COLLECTION,
+	SB_SEAL_COLLECTED, SB_SEAL_FAULTY, SB_SEAL_LOST, SB_SEAL_STATE_COUNT
+};
+enum sb_inspect_result { SB_INSPECT_NONE, SB_INSPECT_OK, SB_INSPECT_FAULTY, SB_INSPECT_LOST };
 
 struct alert {
 	char id[SB_ID_MAX + 1];
@@ -124,7 +134,8 @@ struct report {
 	int64_t ts;
 };
 
-enum sb_op { SB_OP_ADMIT, SB_OP_RELEASE, SB_OP_INSTALL, SB_OP_UNINSTALL, SB_OP_PERMIT, SB_OP_ACK, SB_OP_RESOLVE, SB_OP_COUNT };
+enum sb_op { SB_OP_ADMIT, SB_OP_RELEASE, SB_OP_INSTALL, SB_OP_UNINSTALL, SB_OP_PERMIT, SB_OP_ACK, SB_OP_RESOLVE,
+	SB_OP_REGISTER, SB_OP_ALLOCATE, SB_OP_INSPECT, SB_OP_SWAP, SB_OP_COUNT };
 
 /* A platform command, decoded. Absent optional strings are "". */
 struct command {
@@ -144,6 +155,10 @@ struct command {
 	int has_start, has_end, has_from, has_until, has_silence_after;
 	int64_t start_ms, end_ms, from_ms, until_ms; /* wall */
 	int64_t silence_after_ms;
+	/* Seal custody: register (model, batch, note), inspect (result, note). */
+	char model[SB_ID_MAX + 1];
+	char batch[SB_ID_MAX + 1];
+	enum sb_inspect_result result;
 };
 
 const char *sb_level_name(enum sb_level l);
@@ -158,6 +173,8 @@ int sb_alert_type_parse(const char *s, enum sb_alert_type *out);
 int sb_alert_state_parse(const char *s, enum sb_alert_state *out);
 int sb_op_parse(const char *s, enum sb_op *out);
 int sb_level_parse(const char *s, enum sb_level *out);
+const char *sb_seal_state_name(enum sb_seal_state s);
+int sb_seal_state_parse(const char *s, enum sb_seal_state *out);
 /* A fitted seal counts as online once heard since fitting and while not silent. */
 int sb_device_online(const struct device *d);
 /* The household's open alert of this type, or NULL. */

@@ -77,6 +77,12 @@ static char *encode(struct service *s, const struct action *a, char *topic, size
 		*retained = 1;
 		*since_ms = s->recover_since ? s->recover_since : a->u.household->changed_ms;
 		return calloc(1, 1);
+	case ACT_PUB_SEAL:
+		/* Like a household state: derived, retained, no outbox row (see service_states.c). */
+		snprintf(topic, n, "%s/state/seal/%s", root, a->u.seal.device_id);
+		*retained = 1;
+		*since_ms = s->recover_since ? s->recover_since : a->u.seal.at_ms;
+		return codec_encode_seal(&a->u.seal);
 	case ACT_PUB_STATS:
 		snprintf(topic, n, "%s/stats/%s/%s", root, sb_level_name(a->u.stats.unit->level), a->u.stats.unit->id);
 		*retained = 1;
@@ -106,7 +112,7 @@ static void store_failed(struct service *s, const char *what)
 static int is_save(enum action_kind k)
 {
 	return k == ACT_SAVE_HOUSEHOLD || k == ACT_SAVE_DEVICE || k == ACT_SAVE_ALERT || k == ACT_SAVE_COUNTER ||
-	       k == ACT_AUDIT || k == ACT_SAVE_SEEN;
+	       k == ACT_AUDIT || k == ACT_SAVE_SEEN || k == ACT_SAVE_SEAL;
 }
 
 static size_t keep_unsaved_kind_count(const struct actions *acts)

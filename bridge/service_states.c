@@ -29,6 +29,16 @@ static int republish_one(void *arg, const char *household_id)
 	return 0;
 }
 
+static int republish_seal(void *arg, const char *device_id)
+{
+	struct recover_ctx *c = arg;
+	if (engine_republish_seal(c->s->engine, device_id, c->now, &c->s->actions) == 0) {
+		service_apply(c->s, NULL, NULL, NULL, 0);
+		c->n++;
+	}
+	return 0;
+}
+
 void service_recover_states(struct service *s, struct sb_now now)
 {
 	int64_t mark;
@@ -46,9 +56,16 @@ void service_recover_states(struct service *s, struct sb_now now)
 	struct recover_ctx c = {s, now, 0};
 	if (store_changed_since(s->store, mark, republish_one, &c) < 0)
 		log_error("store: %s; some household states are not published again", store_errmsg(s->store));
+	size_t households = c.n;
+	c.n = 0;
+	/* Seal states ride the same queue and mark (engine_custody.c). */
+	if (store_seals_changed_since(s->store, mark, republish_seal, &c) < 0)
+		log_error("store: %s; some seal states are not published again", store_errmsg(s->store));
 	s->recover_since = 0;
+	if (households)
+		log_info("publishing %zu household states again: changed since the last confirmed one", households);
 	if (c.n)
-		log_info("publishing %zu household states again: changed since the last confirmed one", c.n);
+		log_info("publishing %zu seal states again: changed since the last confirmed one", c.n);
 }
 
 void service_mark_states(struct service *s, struct sb_now now, int force)

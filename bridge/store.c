@@ -22,6 +22,7 @@ enum stmt_id {
 	ST_META_SET, ST_META_GET, ST_AUDIT_INSERT,
 	ST_OUTBOX_ADD, ST_OUTBOX_DELETE, ST_OUTBOX_EACH,
 	ST_HOUSEHOLDS_LOAD, ST_PERMITS_LOAD, ST_DEVICES_LOAD, ST_ALERTS_LOAD,
+	ST_SEAL_SAVE, ST_SEALS_LOAD, ST_SEALS_CHANGED,
 	ST_COUNT
 };
 
@@ -94,6 +95,16 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_ALERTS_LOAD] = "SELECT id, type, state, level, household_id, device_id, since_ms, raised_ms,"
 			   " count, msg_seq, due_ms, \"by\", note FROM alerts"
 			   " ORDER BY raised_ms, id",
+	/* Custody has statements of its own: the hot seal UPDATE stays as narrow as it was. */
+	[ST_SEAL_SAVE] = "UPDATE devices SET custody = ?2, model = ?3, batch = ?4, note = ?5, unit_level = ?6,"
+			 " unit_id = ?7, fittings = ?8, state_ms = ?9 WHERE id = ?1",
+	[ST_SEALS_LOAD] = "SELECT id, custody, model, batch, note, unit_level, unit_id, fittings FROM devices"
+			  " ORDER BY rowid",
+	/* A seal's state also carries its door's address and units: a household
+	 * changed since the mark publishes its seal again too. */
+	[ST_SEALS_CHANGED] = "SELECT id FROM devices WHERE state_ms >= ?1"
+			     " UNION SELECT d.id FROM devices d JOIN households h ON h.id = d.household_id"
+			     " WHERE h.changed_ms >= ?1",
 };
 
 struct store {
@@ -337,6 +348,24 @@ static int save_audit(struct store *s, const struct audit_rec *r)
 	return run(s, &b, ST_AUDIT_INSERT, "save audit record");
 }
 
+static int save_seal(struct store *s, const struct seal_rec *r)
+{
+	struct bind b = { s->st[ST_SEAL_SAVE], SQLITE_OK };
+	bind_text(&b, 1, r->device_id);
+	bind_text(&b, 2, sb_seal_state_name(r->state));
+	bind_text_nz(&b, 3, r->model);
+	bind_text_nz(&b, 4, r->batch);
+	bind_text_nz(&b, 5, r->note);
+	bind_text(&b, 6, r->has_unit ? sb_level_name(r->unit_level) : NULL);
+	bind_text(&b, 7, r->has_unit ? r->unit_id : NULL);
+	bind_i64(&b, 8, r->fittings);
+	bind_i64(&b, 9, clock_now().wall_ms); /* as save_device: for publishing again after a crash */
+	if (run(s, &b, ST_SEAL_SAVE, "save custody of %s", r->device_id) < 0)
+		return -1;
+	/* Its ACT_SAVE_DEVICE comes first in the same transaction. */
+	return sqlite3_changes(s->db) == 1 ? 0 : bad(s, "save custody of %s: no such seal row", r->device_id);
+}
+
 int store_apply(struct store *s, const struct action *a)
 {
 	switch (a->kind) {
@@ -356,6 +385,9 @@ int store_apply(struct store *s, const struct action *a)
 		return save_counter(s, a->u.counter);
 	case ACT_AUDIT:
 		return save_audit(s, &a->u.audit);
+	case ACT_SAVE_SEAL:
+		return save_seal(s, &a->u.seal);
+	case ACT_PUB_SEAL:
 	case ACT_PUB_ALERT:
 	case ACT_PUB_STATE:
 	case ACT_PUB_CLEAR_STATE:
@@ -545,6 +577,42 @@ static int alert_row(struct store *s, struct row *r, void *arg)
 	return engine_load_alert(arg, &a);
 }
 
+static int seal_row(struct store *s, struct row *r, void *arg)
+{
+	const char *id = row_text(r, 0, 1);
+	const char *state_name = row_text(r, 1, 0);
+	enum sb_seal_state state = SB_SEAL_COLLECTED;
+	if (state_name && sb_seal_state_parse(state_name, &state) < 0)
+		row_mark(r, 1);
+	const char *model = row_text(r, 2, 0), *batch = row_text(r, 3, 0), *note = row_text(r, 4, 0);
+	const char *level_name = row_text(r, 5, 0), *unit_id = row_text(r, 6, 0);
+	enum sb_level level = SB_LEVEL_COMMUNITY;
+	if ((level_name && sb_level_parse(level_name, &level) < 0) || (!level_name != !unit_id))
+		row_mark(r, 5);
+	int fittings = row_int(r, 7, 0, 0, INT_MAX);
+	if (row_check(s, r, "seal", id) < 0)
+		return -1;
+	int rc = engine_load_seal(arg, id, state_name != NULL, state, model, batch, note, level, unit_id, fittings);
+	return rc == -2 ? bad(s, "seal %s: custody does not fit the rest of the database", id ? id : "?") : rc;
+}
+
+int store_seals_changed_since(struct store *s, int64_t since_ms, int (*fn)(void *arg, const char *device_id),
+			      void *arg)
+{
+	sqlite3_stmt *st = s->st[ST_SEALS_CHANGED];
+	int rc = sqlite3_bind_int64(st, 1, since_ms), ret = 0;
+	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *id = (const char *)sqlite3_column_text(st, 0);
+		if (id && (ret = fn(arg, id)) != 0)
+			break;
+		rc = SQLITE_OK;
+	}
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = fail(s, rc, "seals changed since %" PRId64, since_ms);
+	stmt_done(st);
+	return ret;
+}
+
 static int parse_i64(const char *t, int64_t lo, int64_t hi, int64_t *out)
 {
 	char *end;
@@ -621,6 +689,8 @@ static int load_all(struct store *s, struct engine *e)
 		ret = each_row(s, ST_PERMITS_LOAD, permit_row, e, "load permits");
 	if (ret == 0)
 		ret = each_row(s, ST_DEVICES_LOAD, device_row, e, "load devices");
+	if (ret == 0)
+		ret = each_row(s, ST_SEALS_LOAD, seal_row, e, "load seal custody");
 	/* Closed alerts too: the engine keeps their ids, so that after a restart an
 	 * ack of one still answers alert_closed and a repeated resolve answers ok. */
 	if (ret == 0)

@@ -45,6 +45,10 @@ int store_states_confirmed(struct store *s, int64_t *out);
 int store_changed_since(struct store *s, int64_t since_ms, int (*fn)(void *arg, const char *household_id),
 			void *arg);
 
+/* Each seal whose row changed at or after since_ms (its state may not have reached the broker). */
+int store_seals_changed_since(struct store *s, int64_t since_ms, int (*fn)(void *arg, const char *device_id),
+			      void *arg);
+
 /* Passive WAL checkpoint, for the main thread when idle. */
 int store_checkpoint(struct store *s);
 /* Last SQLite error text. */

@@ -53,9 +53,25 @@ static const char schema_v2[] = "ALTER TABLE devices ADD COLUMN state_ms INTEGER
  * on its age, so an hourly batch that finds nothing is a probe, not a scan.
  * An alert's updated_ms is when it was last saved: for a closed one, when it closed. */
 static const char schema_retention[] =
-	"CREATE INDEX alerts_closed_at ON alerts(updated_ms) WHERE state IN ('resolved', 'cleared');"
-	"CREATE INDEX households_released_at ON households(released_ms) WHERE released = 1;"
-	"CREATE INDEX permits_until ON permits(until_ms);";
+	"CREATE INDEX IF NOT EXISTS alerts_closed_at ON alerts(updated_ms) WHERE state IN ('resolved', 'cleared');"
+	"CREATE INDEX IF NOT EXISTS households_released_at ON households(released_ms) WHERE released = 1;"
+	"CREATE INDEX IF NOT EXISTS permits_until ON permits(until_ms);";
+/* Seal custody: where every seal is. A seal known before is fitted when it is
+ * on the door of an active household, awaiting collection on a released
+ * one's, and collected when it is on no door; each door counts one fitting. */
+static const char schema_custody[] =
+	"ALTER TABLE devices ADD COLUMN custody TEXT;"
+	"ALTER TABLE devices ADD COLUMN model TEXT;"
+	"ALTER TABLE devices ADD COLUMN batch TEXT;"
+	"ALTER TABLE devices ADD COLUMN note TEXT;"
+	"ALTER TABLE devices ADD COLUMN unit_level TEXT;"
+	"ALTER TABLE devices ADD COLUMN unit_id TEXT;"
+	"ALTER TABLE devices ADD COLUMN fittings INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE devices SET"
+	" custody = CASE WHEN household_id IS NULL THEN 'collected'"
+	"  WHEN (SELECT released FROM households WHERE id = devices.household_id) = 1 THEN 'awaiting_collection'"
+	"  ELSE 'fitted' END,"
+	" fittings = CASE WHEN household_id IS NULL THEN 0 ELSE 1 END;";
 
 /* The instance id outlives restarts and keeps alert ids of a re-created database apart. */
 static int seed_instance(sqlite3 *db, char err[256])
@@ -106,6 +122,7 @@ static const struct migration migrations[STORE_SCHEMA_VERSION] = {
 	{ schema_v1, seed_instance },
 	{ schema_v2, NULL },
 	{ schema_retention, NULL },
+	{ schema_custody, NULL },
 };
 
 static int exec(sqlite3 *db, const char *sql, char err[256], const char *what)

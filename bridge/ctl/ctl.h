@@ -103,6 +103,11 @@ int ctl_field_set(struct cJSON *body, const struct ctl_field *f, const char *val
 		  char err[CTL_ERR_MAX]);
 extern const struct ctl_field ctl_admit_fields[];
 extern const struct ctl_field ctl_install_fields[];
+/* Seal custody (ctl_custody.c). */
+extern const struct ctl_field ctl_register_fields[], ctl_allocate_fields[], ctl_inspect_fields[],
+	ctl_swap_fields[];
+/* register --csv, seals, collect-list: 1 with *rc set when argv[0] is one of them. */
+int ctl_custody_dispatch(struct ctl *c, int argc, char **argv, int *rc);
 
 /* Subcommands: argv[0] is the subcommand's name; each returns an exit code. */
 int ctl_cmd_op(struct ctl *c, int argc, char **argv);

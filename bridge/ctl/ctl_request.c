@@ -66,6 +66,10 @@ static const struct op {
 	{"permit", permit_fields, "door openings in [from, until] raise no alert"},
 	{"ack", alert_fields, "someone has taken an alert in hand: escalation stops"},
 	{"resolve", alert_fields, "an alert is closed"},
+	{"register", ctl_register_fields, "a seal enters stock (again: updates model, batch, note)"},
+	{"allocate", ctl_allocate_fields, "a seal is handed to one community or one street"},
+	{"inspect", ctl_inspect_fields, "a collected seal was checked: ok (back to stock), faulty or lost"},
+	{"swap", ctl_swap_fields, "the household's seal is replaced by this one, in one step"},
 };
 #define NOPS (sizeof ops / sizeof ops[0])
 #define MAX_FIELDS 16
@@ -177,7 +181,7 @@ static void parse_reply(const struct ctl_msg *m, struct ctl_reply *r)
 	copy_str(o, "message", r->message, sizeof r->message);
 	if (!r->ok && !r->error[0])
 		snprintf(r->error, sizeof r->error, "unknown");
-	static const char *const keys[] = {"household_id", "device_id", "alert_id"};
+	static const char *const keys[] = {"household_id", "device_id", "alert_id", "seal_state"};
 	size_t used = 0;
 	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, keys[i]);

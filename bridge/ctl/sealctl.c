@@ -38,6 +38,13 @@ static void usage(FILE *f)
 	      "  status    [--community ID | --street ID | --district ID | --household ID]\n"
 	      "  watch     [--level community|street|district] [--unit ID]\n"
 	      "  export    --since TIME [--until TIME] [--db PATH]   audit trail as CSV\n"
+	      "seal custody:\n"
+	      "  register  --device ID [--model MODEL] [--batch ID] [--note TEXT] | --csv FILE\n"
+	      "  allocate  --device ID (--community ID | --street ID)\n"
+	      "  inspect   --device ID --result ok|faulty|lost [--note TEXT]\n"
+	      "  swap      --household ID --device ID\n"
+	      "  seals     [--community ID | --street ID] [--state STATE]\n"
+	      "  collect-list --community ID   released households whose seal is still on the door\n"
 	      "TIME: RFC 3339 (2026-11-29T04:00:00Z), integer seconds since the epoch, or\n"
 	      "      relative to now: +2h, +30m, +14d, -1d (s, m, h, d)\n"
 	      "exit codes: 0 ok, 1 the daemon answered with an error (import: a row failed),\n"
@@ -147,6 +154,9 @@ int main(int argc, char **argv)
 	char **sub = argv + optind;
 	int nsub = argc - optind;
 	const char *cmd = sub[0];
+	int custody_rc;
+	if (ctl_custody_dispatch(&c, nsub, sub, &custody_rc))
+		return custody_rc;
 	if (ctl_is_op(cmd))
 		return ctl_cmd_op(&c, nsub, sub);
 	if (strcmp(cmd, "import") == 0)

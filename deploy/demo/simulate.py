@@ -3,8 +3,10 @@
 
 1 district (d-01), 10 streets (st-01..st-10), 201 communities (c-001..c-201)
 and 50 villages (v-01..v-50), 1,333 households in home quarantine, each with a
-door seal. The households are admitted and their seals fitted through the
-command topics; then every seal heart-beats, and a short story plays out:
+door seal. The district's seals are registered (stock intake) and handed out
+street by street, the households are admitted and their seals fitted, all
+through the command topics; then every seal heart-beats, and a short story
+plays out:
 
   a door opens and a community worker acks it before it escalates;
   a door opens inside a permit (hospital visit): no alert;
@@ -12,7 +14,10 @@ command topics; then every seal heart-beats, and a short story plays out:
   a door is left open and acked only after the street escalation, which stops
     its escalation to the district;
   a battery runs low (battery_low never escalates), then is replaced;
-  now and then another door opens.
+  now and then another door opens;
+  three households of one community are released: the worker's collection
+    list shows their doors, the seals are taken off and checked at the depot
+    (two back to stock, one faulty), and the SEALS line follows their states.
 
 Run it through scripts/demo.sh, which starts a broker and the daemon with a
 fast clock. Needs Python 3 and paho-mqtt (Debian: python3-paho-mqtt, 1.6 or 2.x).
@@ -138,6 +143,7 @@ class Sim:
         self.checks = {}  # story check -> None (pending) / True / False
         self.worker = {}  # household_id -> how its community worker responds
         self.story_units = None
+        self.seal_states = {}  # device_id -> its latest R/state/seal
 
         self.cl = self._client("demo-sim-%s" % self.run_id)
         self.cl.on_connect = self._on_connect
@@ -162,7 +168,7 @@ class Sim:
             return
         r = self.root
         c.subscribe([(r + "/alert/#", 1), (r + "/bridge/status", 1), (r + "/stats/district/+", 0),
-                     (self.reply_topic + "/#", 1)])
+                     (r + "/state/seal/+", 0), (self.reply_topic + "/#", 1)])
 
     def _on_disconnect(self, c, userdata, rc, properties=None):
         if not self.stop:
@@ -228,7 +234,8 @@ class Sim:
             if topic.startswith(self.reply_topic + "/"):
                 if isinstance(body, dict):
                     self.replies[body.get("request_id")] = body
-                    if not body.get("ok") and not str(body.get("request_id", "")).startswith(("adm-", "ins-")):
+                    if not body.get("ok") and not str(body.get("request_id", "")).startswith(
+                            ("adm-", "ins-", "reg-", "alc-")):
                         self.out.note("command %s failed: %s %s" % (body.get("op"), body.get("error"),
                                                                      body.get("message")))
             elif topic == self.root + "/bridge/status":
@@ -236,6 +243,8 @@ class Sim:
                     self.online = True
             elif topic.startswith(self.root + "/stats/district/"):
                 self.last_stats = body
+            elif topic.startswith(self.root + "/state/seal/") and isinstance(body, dict):
+                self.seal_states[body.get("device_id")] = body
             elif topic.startswith(self.root + "/alert/") and isinstance(body, dict):
                 self._alert(body)
 
@@ -289,14 +298,19 @@ class Sim:
                       "workers do;  STATS: %s/stats/district/%s" % (self.root, self.root, d.district))
         self.out.sim("district %s: %d streets, %d communities, %d villages, %d households"
                      % (d.district, len(d.streets), n_c, len(d.units) - n_c, len(d.households)))
+        # Seal custody: the district's stock is registered, then handed out street by street.
+        stock = [{"device_id": h["device_id"], "model": "ds-200", "batch": "2026-11-" + h["street"]}
+                 for h in d.households]
+        ok = self.batch("register", "reg", stock, "seals registered:    ")
+        allocs = [{"device_id": h["device_id"], "street_id": h["street"]} for h in d.households]
+        ok = self.batch("allocate", "alc", allocs, "seals to streets:    ") and ok
         end = iso(now_ms() + 14 * DAY_MS)
         admits = [{"household_id": h["household_id"], "district_id": d.district, "street_id": h["street"],
                    "community_id": h["unit"], "end": end, "address": h["address"],
                    "category": h["category"], "persons": h["persons"]} for h in d.households]
         ok = self.batch("admit", "adm", admits, "admitted households:")
         installs = [{"device_id": h["device_id"], "household_id": h["household_id"]} for h in d.households]
-        ok = self.batch("install", "ins", installs, "seals fitted:        ") and ok
-        return ok
+        return self.batch("install", "ins", installs, "seals fitted:        ") and ok
 
     # -- seals
 
@@ -422,6 +436,53 @@ class Sim:
             self.at(self.rnd.uniform(1.5, 3), lambda: door(h, "closed", ""))
             self.at(self.rnd.uniform(9, 14), blip)
         self.at(30, blip)
+        self.collection_round(used)
+
+    def collection_round(self, used):
+        """Three households of one community are released; its worker takes the seals off,
+        checks them (one is broken) and the good ones go back to stock."""
+        what = "collection round: released seals collected, checked, good ones back in stock"
+        self.checks[what] = None
+        first = self.pick(used)
+        round_ = [first] + [h for h in self.d.households
+                            if h["unit"] == first["unit"] and h["household_id"] not in used][:2]
+        for h in round_:
+            used.add(h["household_id"])
+        unit = first["unit"]
+
+        def release():
+            for h in round_:
+                self.out.sim("%s released: quarantine over, seal %s still on the door" % (self.who(h), h["device_id"]))
+                self.command("release", {"household_id": h["household_id"], "reason": "quarantine over"},
+                             "rel-" + h["household_id"])
+
+        def worklist():
+            waiting = [s for s in self.seal_states.values()
+                       if s.get("state") == "awaiting_collection" and s.get("community_id") == unit]
+            self.out.sim("collect-list %s: %d doors: %s" % (unit, len(waiting), ", ".join(
+                "%s %s" % (s.get("household_id"), s.get("address")) for s in waiting)))
+            for h in round_:
+                self.silent.add(h["device_id"])  # in the worker's bag now
+                self.command("uninstall", {"device_id": h["device_id"]}, "col-" + h["device_id"])
+
+        def inspect():
+            for i, h in enumerate(round_):
+                result = "faulty" if i == len(round_) - 1 else "ok"
+                self.out.sim("seal %s checked at the depot: %s" % (h["device_id"], result))
+                self.command("inspect", {"device_id": h["device_id"], "result": result,
+                                         "note": "latch broken" if result == "faulty" else "clean"},
+                             "insp-" + h["device_id"])
+
+        def check():
+            states = [self.seal_states.get(h["device_id"], {}).get("state") for h in round_]
+            want = ["in_stock"] * (len(round_) - 1) + ["faulty"]
+            self.checks[what] = states == want
+            self.out.note("collection round %s: seals now %s" % (unit, ", ".join(
+                "%s %s" % (h["device_id"], st) for h, st in zip(round_, states))))
+        self.at(26, release)
+        self.at(32, worklist)
+        self.at(38, inspect)
+        self.at(44, check)
 
     # -- alerts
 
@@ -489,6 +550,10 @@ class Sim:
                           "%s doors open, %s open alerts" % (
                               self.d.district, s.get("households"), s.get("fitted"), s.get("online"),
                               s.get("silent"), s.get("doors_open"), s.get("open_alerts")))
+            seals = s.get("seals")
+            if isinstance(seals, dict):
+                self.out.line(self.out.c("34", "SEALS  ") + ", ".join(
+                    "%s %s" % (n, k.replace("_", " ")) for k, n in seals.items() if n))
 
     def run(self):
         end = self.deadline

@@ -1,5 +1,5 @@
 /* Platform command payloads (codec_decode_command) for every op: the first
- * byte picks the op ('0'..'6' in seed files; 7 mod 8 is an unknown op), the
+ * byte picks the op (modulo SB_OP_COUNT + 1; the last value is an unknown op), the
  * rest is the payload. Whatever decodes must satisfy INTERFACE.md's command
  * table and re-encode as a reply. */
 #include "codec.h"
@@ -46,12 +46,23 @@ static void check_reply_fields(const struct command *c)
 static void check_decoded(enum sb_op op, const struct command *c)
 {
 	int admit = op == SB_OP_ADMIT, ackish = op == SB_OP_ACK || op == SB_OP_RESOLVE;
-	int dev = op == SB_OP_INSTALL || op == SB_OP_UNINSTALL;
+	int custody = op == SB_OP_REGISTER || op == SB_OP_ALLOCATE || op == SB_OP_INSPECT;
+	int dev = op == SB_OP_INSTALL || op == SB_OP_UNINSTALL || custody || op == SB_OP_SWAP;
 
 	FUZZ_CHECK(c->op == op);
-	check_id(c->household_id, op != SB_OP_UNINSTALL && !ackish);
+	check_id(c->household_id, op != SB_OP_UNINSTALL && !ackish && !custody);
+	if (custody)
+		FUZZ_CHECK(c->household_id[0] == '\0');
+	check_id(c->model, 0);
+	check_id(c->batch, 0);
+	if (op != SB_OP_REGISTER)
+		FUZZ_CHECK(c->model[0] == '\0' && c->batch[0] == '\0');
+	FUZZ_CHECK(op == SB_OP_INSPECT ? c->result != SB_INSPECT_NONE : c->result == SB_INSPECT_NONE);
 	for (int l = 0; l < SB_LEVEL_COUNT; l++)
 		check_id(c->unit_id[l], admit);
+	if (!admit && op != SB_OP_ALLOCATE)
+		for (int l = 0; l < SB_LEVEL_COUNT; l++)
+			FUZZ_CHECK(c->unit_id[l][0] == '\0');
 	check_id(c->device_id, dev);
 	check_id(c->alert_id, ackish);
 	check_id(c->by, ackish);
@@ -81,7 +92,7 @@ static void check_decoded(enum sb_op op, const struct command *c)
 		FUZZ_CHECK(!c->has_silence_after);
 	if (op != SB_OP_RELEASE && op != SB_OP_PERMIT)
 		FUZZ_CHECK(c->reason[0] == '\0');
-	if (!ackish)
+	if (!ackish && op != SB_OP_REGISTER && op != SB_OP_INSPECT)
 		FUZZ_CHECK(c->note[0] == '\0');
 }
 

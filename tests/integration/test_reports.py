@@ -18,15 +18,18 @@ def test_report_from_unfitted_seal_is_rejected(daemon, mqtt):
     assert isinstance(rej.json.get("at"), str), rej
 
 
-def test_report_after_uninstall_is_unknown_device(daemon, mqtt):
+def test_report_after_uninstall_is_kept_and_raises_nothing(daemon, mqtt):
+    """Seal custody: a collected seal is still known; its reports are kept, never rejected."""
     daemon()
     fitted(mqtt)
     mqtt.ok("uninstall", {"device_id": "seal-1"})
     mark = mqtt.mark()
-    mqtt.report("seal-1", {"door": "open", "seq": 1})
-    mqtt.wait_for(is_rejected(topic=ROOT + "/dev/seal-1/report", reason="unknown_device"), since=mark,
-                  what="rejected unknown_device")
+    mqtt.report("seal-1", {"door": "open", "battery": 55, "seq": 1})
+    st = mqtt.wait_for(lambda m: m.topic == ROOT + "/state/seal/seal-1" and m.json
+                       and m.json.get("battery") == 55, since=mark, what="seal state with the battery")
+    assert st.json["state"] == "collected" and st.json["last_seen"], st.json
     mqtt.expect_none(is_alert(), during=0.3, what="alert")
+    assert not mqtt.messages(is_rejected(topic=ROOT + "/dev/seal-1/report"), since=mark)
 
 
 def test_oversized_report_is_rejected_too_large(daemon, mqtt):

@@ -707,13 +707,15 @@ static void test_encode_state(void)
 
 static void test_encode_stats_status_rejected(void)
 {
-	struct stats_msg s = {&u_s, 10, 9, 8, 1, 2, 3, 1795924800000LL};
+	struct stats_msg s = {&u_s, 10, 9, 8, 1, 2, 3, 1795924800000LL, {-1, 2, 3, 4, 5, 6, 7}};
 	cJSON *j = parse(codec_encode_stats(&s));
 	CHECK_STR(jstr(j, "level"), "street");
 	CHECK_STR(jstr(j, "unit_id"), "s1");
 	CHECK(jnum(j, "households") == 10 && jnum(j, "fitted") == 9 && jnum(j, "online") == 8);
 	CHECK(jnum(j, "silent") == 1 && jnum(j, "doors_open") == 2 && jnum(j, "open_alerts") == 3);
 	CHECK_STR(jstr(j, "at"), "2026-11-29T04:00:00.000Z");
+	CHECK(jnum(cJSON_GetObjectItemCaseSensitive(j, "seals"), "fitted") == 3);
+	CHECK(!has(cJSON_GetObjectItemCaseSensitive(j, "seals"), "in_stock")); /* a district's only */
 	cJSON_Delete(j);
 
 	j = parse(codec_encode_status("online", "0.1.0", 1795924800000LL, NULL));

@@ -502,6 +502,22 @@ static void test_stats(void)
 	CHECK(count_kind(ACT_PUB_STATS) == 4);
 	check_stats("c2", SB_LEVEL_COMMUNITY, 0, 0, 0, 0, 0, 0);
 	check_stats("d1", SB_LEVEL_DISTRICT, 1, 1, 0, 1, 1, 2);
+	/* c2 has no household left but still holds a seal on a released door
+	 * (seal custody): it goes on being published until the seal is collected
+	 * and the community holds nothing. */
+	CHECK(stats_of("c2", SB_LEVEL_COMMUNITY)->seals[SB_SEAL_AWAITING_COLLECTION] == 1);
+	uninstall("s-3");
+	tick_after(set.stats_interval_ms);
+	CHECK(count_kind(ACT_PUB_STATS) == 4);
+	CHECK(stats_of("c2", SB_LEVEL_COMMUNITY)->seals[SB_SEAL_COLLECTED] == 1);
+	struct command ins = cmd(SB_OP_INSPECT);
+	snprintf(ins.device_id, sizeof(ins.device_id), "s-3");
+	ins.result = SB_INSPECT_OK;
+	run_ok(&ins);
+	tick_after(set.stats_interval_ms);
+	CHECK(count_kind(ACT_PUB_STATS) == 4);
+	check_stats("c2", SB_LEVEL_COMMUNITY, 0, 0, 0, 0, 0, 0);
+	CHECK(stats_of("c2", SB_LEVEL_COMMUNITY)->seals[SB_SEAL_COLLECTED] == 0);
 	tick_after(set.stats_interval_ms);
 	CHECK(count_kind(ACT_PUB_STATS) == 3);
 	CHECK(stats_of("c2", SB_LEVEL_COMMUNITY) == NULL);
