@@ -46,7 +46,7 @@
 	};
 
 	/* ----------------------------------------------------------- helpers */
-	function fmtTime(iso) {
+	function fmtTime(iso, relOnly) {
 		if (!iso) return '—';
 		const d = new Date(iso);
 		if (isNaN(d)) return String(iso);
@@ -58,7 +58,7 @@
 		const sameDay = new Date(now).toDateString() === d.toDateString();
 		const abs = sameDay ? d.toLocaleTimeString([], {hour: '2-digit', minute: '2-digit'})
 			: d.toLocaleString([], {month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit'});
-		return abs + ' (' + rel + ')';
+		return relOnly ? rel : abs + ' (' + rel + ')';
 	}
 	const unitKey = (u) => u ? u.level + '/' + u.id : '';
 	function parseUnit(s) {
@@ -385,7 +385,10 @@
 		const old = S.unit;
 		if (S.client && S.client.connected && old) S.client.unsubscribe(S.root + '/alert/' + old.level + '/' + old.id);
 		S.unit = u;
-		S.access = false;
+		// Without a login there is no account for an ACL to tell apart (the
+		// anonymous broker of scripts/run.sh): show what arrives. With one,
+		// wait until the broker has let the unit's statistics or alerts through.
+		S.access = !S.user;
 		for (const [k, m] of S.stats) if (k === unitKey(u)) { S.access = true; recordHistory(m); }
 		$('unit-name').textContent = u ? '· ' + unitKey(u) : '';
 		addUnitOption(unitKey(u));
@@ -477,9 +480,9 @@
 			el('td', {'data-label': 'Door', class: 'door-' + h.door}, h.door || 'unknown'),
 			el('td', {'data-label': 'Online'}, h.device_id ? (h.online ? 'yes' : 'no') : 'no seal'),
 			el('td', {'data-label': 'Battery'}, h.battery === null || h.battery === undefined ? '—' : h.battery + ' %'),
-			el('td', {'data-label': 'Last seen', class: 'time'}, fmtTime(h.last_seen)),
-			el('td', {'data-label': 'Open alerts'}, nAlerts(h) ? String(nAlerts(h)) + ' (' +
-				(h.alerts || []).map((a) => typeLabel(a.type)).join(', ') + ')' : '0'))));
+			el('td', {'data-label': 'Last seen', class: 'time', title: h.last_seen || ''}, fmtTime(h.last_seen, true)),
+			el('td', {'data-label': 'Open alerts'}, nAlerts(h) ? String(nAlerts(h)) + ': ' +
+				(h.alerts || []).map((a) => typeLabel(a.type)).join(', ') : '0'))));
 	}
 
 	const STAT_COLS = ['households', 'fitted', 'online', 'silent', 'doors_open', 'open_alerts'];
@@ -584,13 +587,13 @@
 			f.password.value = '';
 			if (S.unit) chooseUnit(S.unit);
 		};
-		if (url.unit) { S.unit = url.unit; $('unit-name').textContent = '· ' + unitKey(url.unit); addUnitOption(unitKey(url.unit)); }
+
 		setInterval(render, 30e3); // relative times and the chart move on
 		// A kiosk URL (?unit=…, with a login if the broker wants one) opens
 		// straight in; otherwise ask.
 		if (url.unit || url.user || url.password !== null) {
 			connect({user: url.user, password: url.password || '', broker: url.broker, root: url.root || 'seal'});
-			render();
+			if (url.unit) chooseUnit(url.unit); else render();
 		} else {
 			const f = $('login');
 			f.broker.value = url.broker; f.root.value = url.root || 'seal';

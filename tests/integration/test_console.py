@@ -45,7 +45,7 @@ def test_console_shows_acks_resolves_and_survives_a_broker_restart(daemon, mqtt,
         mqtt.report("seal-%d" % i, {"door": "closed", "battery": 90 - 7 * i, "seq": 1})
     ws = Websockify(tmp_path, broker.port).start()
     try:
-        browser.open("desk", ws.url("unit=community/c-1"), width=1280, height=1000)
+        browser.open("desk", ws.url("unit=community/c-1"), width=1280, height=740)
         browser.wait("desk", link_is("up"), what="page connected")
         browser.wait("desk", "document.querySelectorAll('#households tr[data-household-id]').length === 3",
                      what="the three households of c-1")
@@ -75,6 +75,10 @@ def test_console_shows_acks_resolves_and_survives_a_broker_restart(daemon, mqtt,
         assert acked.json["level"] == "community" and acked.json["by"], acked
         browser.wait("desk", row_state(aid) + " === 'acked'", what="row acked")
 
+        # the statistics catch up (every stats_interval): c-1 has one open alert, c-2 one
+        browser.wait("desk", "(() => { const c = u => [...document.querySelectorAll('#stats tr[data-unit=\"' + u +"
+                     " '\"] td')].map(td => td.textContent); return c('community/c-1')[6] === '1' &&"
+                     " c('district/d-1')[6] === '2'; })()", what="statistics with the open alerts")
         # the desk and the phone, for the artifacts (and the README's screenshot)
         browser.wait("desk", "document.querySelector('#chart path.line')", what="the open-alerts chart")
         browser.screenshot("desk", "desk.png")
@@ -218,3 +222,10 @@ def console_listener(port):
     assert any(l.startswith("listener") for l in out), "no listener in mosquitto-console.conf"
     return "\n".join(out)
 
+
+
+def test_websockify_unit_verifies():
+    """deploy/websockify-console.service is a unit systemd accepts (websockify installed)."""
+    from test_deploy import verify_unit
+    from pathlib import Path
+    verify_unit(Path(REPO_DEPLOY) / "websockify-console.service")
