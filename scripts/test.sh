@@ -39,9 +39,9 @@ step() { printf '\n== %s\n' "$*"; }
 # only a Recommends of clang; valgrind, openssl, iproute2 (ss), mount (util-linux)
 # serve the leak, TLS and fault tests; systemd (systemd-analyze), dpkg-dev and file
 # (cpack -G DEB runs dpkg-shlibdeps, which needs file) the unit and packaging tests;
-# chromium and websockify the console test.
+# chromium, websockify and a CJK font (for its screenshots) the console test.
 extra=(python3 python3-pytest python3-paho-mqtt clang libclang-rt-14-dev valgrind openssl iproute2 util-linux
-	procps systemd dpkg-dev file chromium websockify ca-certificates)
+	procps systemd dpkg-dev file chromium websockify fonts-wqy-microhei ca-certificates)
 # node and npm may come from elsewhere (e.g. NodeSource); keep what works
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
 	extra+=(nodejs npm)
