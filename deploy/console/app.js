@@ -6,6 +6,7 @@
 
 (function () {
 	const HISTORY_HOURS = 6;
+	const HOUSEHOLD_ROWS = 300;
 	const HISTORY_KEEP_MS = 24 * 3600e3;
 	const ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
 	const LEVELS = ['community', 'street', 'district'];
@@ -474,7 +475,12 @@
 		const nAlerts = (h) => (h.open_alerts || []).length;
 		list.sort((a, b) => nAlerts(b) - nAlerts(a) || String(a.address || a.household_id).localeCompare(String(b.address || b.household_id)));
 		$('household-count').textContent = list.length;
-		$('households').tBodies[0].replaceChildren(...list.map((h) => el('tr',
+		// A district can hold many thousands: the first rows (those with open
+		// alerts come first) and a count of the rest keep the page quick.
+		$('households-more').hidden = list.length <= HOUSEHOLD_ROWS;
+		$('households-more').textContent = 'and ' + (list.length - HOUSEHOLD_ROWS) +
+			' more households (choose a community to see them all)';
+		$('households').tBodies[0].replaceChildren(...list.slice(0, HOUSEHOLD_ROWS).map((h) => el('tr',
 			{'data-household-id': h.household_id, class: nAlerts(h) ? 'has-alerts' : ''},
 			el('td', {'data-label': 'Door label', class: 'label'}, h.address || h.household_id),
 			el('td', {'data-label': 'Door', class: 'door-' + h.door}, h.door || 'unknown'),
