@@ -20,6 +20,15 @@ install(FILES ${CMAKE_SOURCE_DIR}/deploy/mosquitto.conf ${CMAKE_SOURCE_DIR}/depl
   ${CMAKE_SOURCE_DIR}/deploy/passwords.md
   DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
 install(FILES ${CMAKE_SOURCE_DIR}/LICENSE DESTINATION ${CMAKE_INSTALL_DOCDIR} RENAME copyright)
+# The web console: the static page, and MQTT.js when deploy/console/vendor.sh
+# has vendored it (scripts/run.sh and scripts/test.sh do; a package build
+# should run it first, or the page has no MQTT client).
+install(FILES ${CMAKE_SOURCE_DIR}/deploy/console/index.html ${CMAKE_SOURCE_DIR}/deploy/console/app.js
+  ${CMAKE_SOURCE_DIR}/deploy/console/style.css DESTINATION ${CMAKE_INSTALL_DATADIR}/sealbridge/console)
+install(DIRECTORY ${CMAKE_SOURCE_DIR}/deploy/console/vendor/ OPTIONAL
+  DESTINATION ${CMAKE_INSTALL_DATADIR}/sealbridge/console/vendor)
+install(FILES ${CMAKE_SOURCE_DIR}/deploy/console/mosquitto-console.conf
+  ${CMAKE_SOURCE_DIR}/deploy/websockify-console.service DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
 
 # ---- CPack: Debian package
 set(CPACK_PACKAGE_NAME sealbridge)

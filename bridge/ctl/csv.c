@@ -188,3 +188,21 @@ int csv_write_field(FILE *f, const char *s)
 	}
 	return putc('"', f) == EOF ? -1 : 0;
 }
+
+int csv_write_cell(FILE *f, const char *s)
+{
+	/* A spreadsheet runs a cell that starts with one of these as a formula
+	 * (CSV injection); a leading apostrophe makes it text, and the quotes
+	 * keep the apostrophe inside the field. */
+	if (!s || !strchr("=+-@\t\r", s[0]) || !s[0])
+		return csv_write_field(f, s);
+	if (fputs("\"'", f) < 0)
+		return -1;
+	for (; *s; s++) {
+		if (*s == '"' && putc('"', f) == EOF)
+			return -1;
+		if (putc(*s, f) == EOF)
+			return -1;
+	}
+	return putc('"', f) == EOF ? -1 : 0;
+}

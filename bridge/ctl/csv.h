@@ -41,5 +41,8 @@ void csv_record_release(struct csv_record *rec); /* frees store, keeps rec reusa
 /* Writes s as one field, quoted when it holds a comma, quote, CR or LF or
  * begins or ends with a space. NULL writes an empty field. 0 or -1 (I/O). */
 int csv_write_field(FILE *f, const char *s);
+/* csv_write_field() for a cell a person may open in a spreadsheet: one that
+ * starts with =, +, -, @, a tab or a CR is written as text ('=... in quotes). */
+int csv_write_cell(FILE *f, const char *s);
 
 #endif

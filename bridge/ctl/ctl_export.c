@@ -9,25 +9,79 @@
 
 #include "codec.h"
 #include "csv.h"
+#include "model.h"
 
 static void export_usage(FILE *f)
 {
 	fputs("usage: sealctl export --since TIME [--until TIME] [--db PATH] [common options]\n"
 	      "  Writes the audit records with since <= at < until (default: no end) as CSV:\n"
-	      "  at, kind, household_id, device_id, alert_id, detail. The database defaults to\n"
-	      "  the settings file's [store] path.\n",
+	      "  at, kind, household_id, device_id, alert_id, detail. Times, inside detail too,\n"
+	      "  are RFC 3339 UTC; a cell a spreadsheet would run as a formula (=, +, -, @ first)\n"
+	      "  starts with an apostrophe. The database defaults to the settings file's [store] path.\n",
 	      f);
 	fputs(ctl_common_help, f);
 }
 
+/* Epoch milliseconds from 2000 to 2200: what the daemon's audit details carry
+ * ("admit until 1797512676711", "permit 1797...000..1797...000"). */
+#define EXPORT_MS_MIN 946684800000LL
+#define EXPORT_MS_MAX 7258118400000LL
+
+static int is_alnum(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+/* The detail with every epoch-ms time in it written as RFC 3339, like every
+ * other time sealctl shows. Done here rather than in the daemon so that the
+ * rows already in a database come out the same way. Ids are never rewritten:
+ * a number inside a word (hh-1797512676711) is not a time. */
+static void export_detail_times(const char *in, char *out, size_t cap)
+{
+	size_t o = 0;
+	for (size_t i = 0; in[i] && o + 1 < cap;) {
+		size_t j = i;
+		while (in[j] >= '0' && in[j] <= '9')
+			j++;
+		int standalone = j > i && (i == 0 || (!is_alnum(in[i - 1]) && in[i - 1] != '-' && in[i - 1] != '_')) &&
+				 !is_alnum(in[j]) && in[j] != '-' && in[j] != '_';
+		if (standalone && j - i >= 12 && j - i <= 13) {
+			long long v = 0;
+			for (size_t k = i; k < j; k++)
+				v = v * 10 + (in[k] - '0');
+			if (v >= EXPORT_MS_MIN && v < EXPORT_MS_MAX) {
+				char t[32];
+				codec_format_time(v, t);
+				size_t n = strlen(t);
+				if (o + n >= cap)
+					break;
+				memcpy(out + o, t, n);
+				o += n;
+				i = j;
+				continue;
+			}
+		}
+		if (j == i)
+			j = i + 1;
+		while (i < j && o + 1 < cap)
+			out[o++] = in[i++];
+	}
+	out[o] = '\0';
+}
+
 static int write_row(sqlite3_stmt *st)
 {
-	char at[32];
+	char at[32], detail[2 * SB_TEXT_MAX + 64];
 	codec_format_time(sqlite3_column_int64(st, 0), at);
 	int bad = fputs(at, stdout) < 0;
 	for (int i = 1; i <= 5; i++) {
+		const char *v = (const char *)sqlite3_column_text(st, i);
+		if (i == 5 && v) {
+			export_detail_times(v, detail, sizeof detail);
+			v = detail;
+		}
 		bad |= putchar(',') == EOF;
-		bad |= csv_write_field(stdout, (const char *)sqlite3_column_text(st, i)) < 0;
+		bad |= csv_write_cell(stdout, v) < 0;
 	}
 	bad |= putchar('\n') == EOF;
 	return bad ? -1 : 0;

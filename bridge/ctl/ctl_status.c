@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctl_width.h"
 #include "model.h"
 
 /* Retained states come in one burst after the SUBACK; this much quiet ends it. */
@@ -102,12 +103,16 @@ static void cells(const cJSON *st, const char *cell[NCOLS], char batt[16], char 
 	cell[COL_ALERTS] = alerts[0] ? alerts : "-";
 }
 
+/* Padded by display width, not bytes: a Chinese door label is two columns a
+ * character and would push every later column out of line. */
 static void print_cell(const char *s, size_t width, int last)
 {
-	if (last)
+	if (last) {
 		printf("%s\n", s);
-	else
-		printf("%-*s  ", (int)width, s);
+		return;
+	}
+	ctl_print_padded(stdout, s, width);
+	fputs("  ", stdout);
 }
 
 static void print_table(struct rows *r)
@@ -116,7 +121,7 @@ static void print_table(struct rows *r)
 	const char *cell[NCOLS];
 	char batt[16], alerts[1024];
 	for (int k = 0; k < NCOLS; k++)
-		width[k] = strlen(col_title[k]);
+		width[k] = ctl_display_width(col_title[k]);
 	for (int pass = 0; pass < 2; pass++) {
 		if (pass == 1) {
 			for (int k = 0; k < NCOLS; k++)
@@ -127,7 +132,7 @@ static void print_table(struct rows *r)
 				continue;
 			cells(r->v[i].state, cell, batt, alerts, sizeof alerts);
 			for (int k = 0; k < NCOLS; k++) {
-				size_t w = strlen(cell[k]);
+				size_t w = ctl_display_width(cell[k]);
 				if (pass == 0 && w > width[k])
 					width[k] = w;
 				if (pass == 1)

@@ -119,8 +119,9 @@ def pytest_sessionfinish(session, exitstatus):
         os.unlink(path)
         return
     if not node or not validator.exists() or not (REPO / "tests" / "schema" / "node_modules").is_dir():
-        SCHEMA_RESULT.append("WARNING: schema validation skipped (needs node, %s and its node_modules); "
-                             "published payloads kept in %s" % (validator, path))
+        SCHEMA_RESULT.append("SCHEMA VALIDATION COULD NOT RUN (needs node, %s and its node_modules: "
+                             "cd tests/schema && npm ci); published payloads kept in %s" % (validator, path))
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
         return
     try:
         r = subprocess.run([node, str(validator), "--root", ROOT, path], cwd=str(REPO),

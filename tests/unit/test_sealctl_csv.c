@@ -129,6 +129,32 @@ static void test_writer_round_trips_through_the_reader(void)
 	free(buf);
 }
 
+static void test_cells_a_spreadsheet_would_run_are_text(void)
+{
+	const char *values[] = {"=1+2", "+1", "-1", "@SUM(A1)", "\tx", "plain", "a=b", "'quoted"};
+	const char *want = "\"'=1+2\",\"'+1\",\"'-1\",\"'@SUM(A1)\",\"'\tx\",plain,a=b,'quoted\n";
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	CHECK(f != NULL);
+	for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+		if (i)
+			fputc(',', f);
+		CHECK(csv_write_cell(f, values[i]) == 0);
+	}
+	fputc('\n', f);
+	fclose(f);
+	CHECK_STR(buf, want);
+	/* and the reader gives back the text with its apostrophe */
+	start(buf);
+	CHECK(next() == 1);
+	CHECK_STR(rec.fields[0], "'=1+2");
+	CHECK_STR(rec.fields[2], "'-1");
+	CHECK_STR(rec.fields[5], "plain");
+	csv_record_release(&rec);
+	free(buf);
+}
+
 int main(void)
 {
 	RUN(test_plain_rows_with_crlf_and_bom);
@@ -137,5 +163,6 @@ int main(void)
 	RUN(test_unclosed_quote_and_too_many_fields);
 	RUN(test_blank_lines);
 	RUN(test_writer_round_trips_through_the_reader);
+	RUN(test_cells_a_spreadsheet_would_run_are_text);
 	DONE();
 }
