@@ -120,6 +120,12 @@ void engine_end(struct engine *e, struct sb_now now)
 	}
 	for (size_t i = 0; i < e->touched_d.n; i++) {
 		struct device *d = e->touched_d.v[i];
+		if (d->flags & DF_LINK) {
+			struct action *x = engine_emit(e, ACT_SAVE_SEAL_LINK);
+			if (x)
+				x->u.device = d;
+			d->flags &= (uint8_t)~DF_LINK;
+		}
 		if (d->flags & DF_SAVE) {
 			struct action *x = engine_emit(e, ACT_SAVE_DEVICE);
 			if (x)
@@ -178,6 +184,9 @@ struct engine *engine_new(const struct engine_settings *s, const char *alert_pre
 	hashmap_init(&e->places);
 	hashmap_init(&e->alerts);
 	hashmap_init(&e->closed);
+	hashmap_init(&e->gateways);
+	hashmap_init(&e->permits);
+	hashmap_init(&e->permit_targets);
 	timerq_init(&e->timers);
 	e->next_stats_mono = INT64_MAX;
 	return e;
@@ -186,6 +195,11 @@ struct engine *engine_new(const struct engine_settings *s, const char *alert_pre
 void engine_set_settings(struct engine *e, const struct engine_settings *s)
 {
 	int64_t old = e->set.stats_interval_ms;
+	/* Deadlines armed under the old values move at the next tick (field_rearm). */
+	e->prev_street_ms = e->set.street_after_ms;
+	e->prev_district_ms = e->set.district_after_ms;
+	e->prev_reminder_ms = e->set.reminder_after_ms;
+	e->rearm_pending = 1;
 	e->set = *s;
 	if (e->next_stats_mono != INT64_MAX && old != s->stats_interval_ms)
 		e->next_stats_mono = e->next_stats_mono - old + s->stats_interval_ms;
@@ -230,6 +244,8 @@ void engine_free(struct engine *e)
 		free(u);
 	}
 	hashmap_each(&e->closed, free_key, NULL);
+	permit_free_all(e);
+	field_free(e);
 	objmap_free(&e->households);
 	objmap_free(&e->devices);
 	arena_free(&e->arena);
@@ -330,6 +346,7 @@ struct device *engine_new_device(struct engine *e, const char *id)
 	d->battery = -1;
 	d->tamper = -1;
 	d->seq = -1;
+	d->fit_seq = -1;
 	d->silence_timer.idx = TIMER_IDLE;
 	d->silence_timer.kind = TK_SILENCE;
 	return d;
@@ -435,6 +452,9 @@ int engine_load_device(struct engine *e, const char *id, const struct device *sr
 	d->last_seen_ms = src->last_seen_ms;
 	d->heard = src->heard;
 	d->silent = src->silent;
+	d->judged_ms = src->last_seen_ms > src->fitted_ms ? src->last_seen_ms : src->fitted_ms;
+	if (src->last_seen_ms > e->deaf_from_wall)
+		e->deaf_from_wall = src->last_seen_ms; /* the last we heard anything: about when we last ran */
 	/* Nothing was heard in this run yet: silence counts from when we can hear. */
 	d->last_seen_mono = INT64_MIN;
 	return 0;
@@ -447,6 +467,14 @@ int engine_load_alert(struct engine *e, const struct alert *src)
 	if (src->state == SB_AST_RESOLVED || src->state == SB_AST_CLEARED) {
 		if (hashmap_get(&e->closed, src->id))
 			return 0;
+		if (src->state == SB_AST_RESOLVED && src->closed_ms > 0) {
+			const struct household *rh = objmap_get(&e->households, src->household_id);
+			const char *u[SB_LEVEL_COUNT];
+			for (int l = 0; l < SB_LEVEL_COUNT; l++)
+				u[l] = rh && rh->place ? rh->place->unit[l]->id : src->unit_id[l][0] ? src->unit_id[l] : NULL;
+			if (engine_load_resolved(e, u, (enum sb_outcome)src->outcome, src->closed_ms) == -1)
+				return -1;
+		}
 		char *k = dup_or_null(src->id);
 		if (!k || hashmap_put(&e->closed, k, (void *)(uintptr_t)(src->state + 1)) < 0) {
 			free(k);
@@ -454,6 +482,8 @@ int engine_load_alert(struct engine *e, const struct alert *src)
 		}
 		return 0;
 	}
+	if (src->type == SB_ALERT_GATEWAY_OFFLINE)
+		return engine_load_gateway_alert(e, src);
 	struct household *h = objmap_get(&e->households, src->household_id);
 	if (!h || sb_household_alert(h, src->type) || hashmap_get(&e->alerts, src->id))
 		return -2;
@@ -499,14 +529,19 @@ void engine_loaded(struct engine *e, struct sb_now now)
 	e->hear_since_mono = now.mono_ms;
 	void *arg[2] = {e, &now};
 	objmap_each(&e->households, loaded_household, arg);
+	field_loaded(e, now);
 	e->wall_offset = now.wall_ms - now.mono_ms;
 	e->next_stats_mono = now.mono_ms + e->set.stats_interval_ms;
 }
 
 void engine_set_connected(struct engine *e, int connected, struct sb_now now)
 {
-	if (connected && !e->connected)
+	if (connected && !e->connected) {
 		e->hear_since_mono = now.mono_ms;
+		e->hear_since_wall = now.wall_ms;
+	}
+	if (!connected && e->connected)
+		e->deaf_from_wall = now.wall_ms;
 	e->connected = connected;
 }
 
@@ -534,6 +569,8 @@ int engine_tick_some(struct engine *e, struct sb_now now, size_t max, struct act
 		objmap_each(&e->households, rearm_wall, arg);
 		e->wall_offset = off;
 	}
+	if (e->rearm_pending)
+		field_rearm(e, now);
 	struct sb_timer *t;
 	size_t n = 0;
 	while (n < max && (t = timerq_pop_due(&e->timers, now.mono_ms))) {

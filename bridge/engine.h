@@ -6,6 +6,8 @@
 
 #include "model.h"
 
+#define ENGINE_MODELS_MAX 32
+
 struct engine_settings {
 	int64_t silence_after_ms;
 	int64_t unmonitored_after_ms;
@@ -13,6 +15,14 @@ struct engine_settings {
 	int64_t district_after_ms;
 	int64_t stats_interval_ms;
 	int battery_low;
+	int64_t reminder_after_ms; /* 0: off */
+	/* [model.<name>] sections: 0 / -1 = the model does not set it. */
+	struct engine_model {
+		char name[SB_ID_MAX + 1];
+		int64_t silence_after_ms;
+		int battery_low;
+	} models[ENGINE_MODELS_MAX];
+	int n_models;
 };
 
 enum action_kind {
@@ -25,7 +35,9 @@ enum action_kind {
 	ACT_PUB_STATE,       /* u.household: retained household state */
 	ACT_PUB_CLEAR_STATE, /* u.household: empty retained message */
 	ACT_PUB_STATS,       /* u.stats */
-	ACT_AUDIT            /* u.audit */
+	ACT_AUDIT,           /* u.audit */
+	ACT_SAVE_SEAL_LINK,  /* u.device: its source, gateway, model and seq at fitting */
+	ACT_SAVE_PERMIT      /* u.permit: a permit with an id (saved or, when gone, deleted) */
 };
 
 struct alert_msg {
@@ -39,7 +51,20 @@ struct alert_msg {
 struct stats_msg {
 	const struct unit *unit;
 	int households, fitted, online, silent, doors_open, open_alerts;
+	int gateway_offline;                /* fitted seals behind an offline gateway */
+	int resolved_24h[SB_OUT_COUNT];     /* alerts of the unit resolved in the last 24 h, by outcome */
 	int64_t at_ms;
+};
+
+/* A permit with an id: for one household or a whole unit, maybe daily. */
+struct permit_rec {
+	char id[SB_ID_MAX + 1];
+	int level;                          /* -1: household target, else enum sb_level */
+	char target[SB_ID_MAX + 1];         /* household or unit id */
+	int64_t from_ms, until_ms;          /* wall, inclusive */
+	int daily_from, daily_until;        /* minutes of the local day; -1: not daily */
+	int gone;                           /* revoked or lapsed: delete it */
+	char reason[SB_TEXT_MAX + 1];
 };
 
 struct audit_rec {
@@ -61,6 +86,7 @@ struct action {
 		struct alert_msg alert_msg;
 		struct stats_msg stats;
 		struct audit_rec audit;
+		struct permit_rec permit;
 	} u;
 };
 
@@ -78,7 +104,9 @@ enum report_result {
 	REPORT_APPLIED,        /* accepted (state change or sign of life) */
 	REPORT_DUPLICATE,      /* seq not above the last accepted one */
 	REPORT_STALE_RETAINED, /* retained re-delivery, not newer than stored state */
-	REPORT_UNKNOWN_DEVICE  /* no seal with that id is fitted */
+	REPORT_UNKNOWN_DEVICE, /* no seal with that id is fitted */
+	REPORT_WRONG_SOURCE,   /* the seal speaks through another source */
+	REPORT_RESTARTED       /* applied; the seal restarted its seq (reboot, new battery) */
 };
 
 /* Outcome of a command; error is NULL on success or one of the interface codes. */
@@ -87,6 +115,7 @@ struct cmd_result {
 	const char *error;
 	char message[256];
 	char alert_id[SB_ID_MAX + 1]; /* for ack/resolve */
+	char permit_id[SB_ID_MAX + 1]; /* for permit/revoke */
 	int changed;                  /* 0 when the command was a no-op repeat */
 };
 
@@ -115,6 +144,25 @@ void engine_set_connected(struct engine *e, int connected, struct sb_now now);
 
 enum report_result engine_report(struct engine *e, const char *device_id, const struct report *r,
 				 int retained, struct sb_now now, struct actions *out);
+/* The same, from a source (SB_SRC_NONE: the caller does not say) and through
+ * a vendor's gateway (NULL: none), e.g. Zigbee2MQTT's or a Tasmota bridge. */
+enum report_result engine_report_from(struct engine *e, const char *device_id, enum sb_source src,
+				      const char *gateway_id, const struct report *r, int retained,
+				      struct sb_now now, struct actions *out);
+/* A gateway's status: online (1) or offline (0). */
+void engine_gateway_status(struct engine *e, const char *gateway_id, int online, struct sb_now now,
+			   struct actions *out);
+const struct gateway *engine_gateway(const struct engine *e, const char *id);
+
+/* Loading what the field-operations tables hold (after households and devices, before alerts). */
+int engine_load_seal_link(struct engine *e, const char *device_id, enum sb_source src, const char *gateway_id,
+			  int gateway_learned, const char *model, int64_t fit_seq);
+int engine_load_permit_rec(struct engine *e, const struct permit_rec *p);
+/* A resolved alert of the last 24 h, for resolved_24h in the statistics. */
+int engine_load_resolved(struct engine *e, const char *const unit_ids[SB_LEVEL_COUNT], enum sb_outcome o,
+			 int64_t closed_ms);
+/* The model's name, or NULL. */
+const char *engine_model_name(const struct engine *e, const struct device *d);
 void engine_command(struct engine *e, const struct command *c, struct sb_now now,
 		    struct cmd_result *res, struct actions *out);
 /* Fire every deadline at or before now. */

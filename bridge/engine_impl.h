@@ -19,11 +19,14 @@ enum timer_kind { TK_SILENCE = 1, TK_HOUSEHOLD, TK_ESCALATE };
 #define DF_SAVE 1u
 #define DF_TOUCHED 2u
 #define DF_SEEN 4u /* last_seen moved since the seal was last written */
+#define DF_LINK 8u /* source, gateway, model or seq at fitting changed */
 
 struct unit_node {
 	struct unit u; /* first: a struct unit * is a struct unit_node * */
 	int households, fitted, online, silent, doors_open, open_alerts;
 	int published; /* stats were published with households > 0 */
+	int gateway_offline;
+	int resolved_24h[SB_OUT_COUNT];
 };
 
 struct ptrvec {
@@ -50,6 +53,24 @@ struct engine {
 	size_t flush_cursor;     /* where engine_flush_liveness goes on */     /* wall - mono when wall deadlines were last put on the monotonic clock */
 	struct ptrvec touched_h, touched_d, dead_alerts, unit_list;
 	struct actions *out;     /* the list of the call in progress */
+	/* Field operations (engine_field.c, engine_permit.c). */
+	int64_t hear_since_wall; /* wall time the daemon could hear again */
+	int64_t deaf_from_wall;  /* wall time it last stopped hearing (or last heard anything, at start) */
+	int rearm_pending;       /* settings changed: deadlines are re-armed at the next tick */
+	int64_t prev_street_ms, prev_district_ms, prev_reminder_ms; /* before that change */
+	struct hashmap gateways; /* id -> struct gateway */
+	struct ptrvec gateway_list;
+	struct ptrvec model_names; /* interned model names; device->model is index + 1 */
+	struct hashmap permits;  /* id -> struct fpermit */
+	struct hashmap permit_targets; /* "L:target" -> first struct fpermit */
+	struct resolved_rec *resolved; /* ring of resolutions of the last 24 h */
+	size_t resolved_n, resolved_cap, resolved_head;
+};
+
+struct resolved_rec {
+	struct unit *unit[SB_LEVEL_COUNT];
+	uint8_t outcome;
+	int64_t at_ms;
 };
 
 int ptrvec_push(struct ptrvec *v, void *p);
@@ -98,6 +119,35 @@ void household_release(struct engine *e, struct household *h, const char *by, co
 		       struct sb_now now);
 /* starting: a quarantine begins now (admit of a new or released household, or its start). */
 void household_activate(struct engine *e, struct household *h, int starting, struct sb_now now);
+
+/* engine_field.c: sources, gateways, models, queued reports, settings changes */
+int64_t field_silence_after(const struct engine *e, const struct device *d);
+int field_battery_low(const struct engine *e, const struct device *d);
+/* 0, or -1 with res failed: install's source/gateway/model can be applied. */
+int field_install_check(struct engine *e, const struct command *c, struct cmd_result *res);
+void field_fitted(struct engine *e, struct device *d, const struct command *c, struct sb_now now);
+void field_unfitted(struct engine *e, struct device *d, struct sb_now now);
+void gateway_attach(struct engine *e, struct device *d, struct gateway *g);
+void gateway_detach(struct engine *e, struct device *d);
+struct gateway *gateway_get(struct engine *e, const char *id, int create);
+void gateway_alert_closed(struct engine *e, struct alert *a);
+void field_rearm(struct engine *e, struct sb_now now);
+void field_free(struct engine *e);
+void field_loaded(struct engine *e, struct sb_now now);
+int engine_load_gateway_alert(struct engine *e, const struct alert *src);
+void field_refit(struct engine *e, struct device *d, const struct command *c, struct sb_now now);
+void field_note_resolved(struct engine *e, const struct alert *a, struct sb_now now);
+void field_count_stats(struct engine *e, struct sb_now now);
+int64_t field_judge_time(const struct engine *e, const struct device *d, const struct report *r, struct sb_now now);
+
+/* engine_permit.c */
+void cmd_permit(struct engine *e, const struct command *c, struct sb_now now, struct cmd_result *res);
+void cmd_revoke(struct engine *e, const struct command *c, struct sb_now now, struct cmd_result *res);
+/* The id of a permit that covers this household at wall_ms, or NULL. */
+const char *permit_covers(struct engine *e, const struct household *h, int64_t wall_ms);
+void permit_prune(struct engine *e, struct sb_now now);
+void permit_drop_household(struct engine *e, const struct household *h);
+void permit_free_all(struct engine *e);
 
 #define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 

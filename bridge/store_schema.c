@@ -49,6 +49,25 @@ static const char schema_v1[] =
  * changed since the last confirmed one can be published again. */
 static const char schema_v2[] = "ALTER TABLE devices ADD COLUMN state_ms INTEGER;";
 
+/* Field operations (issue 12) and the seal's own seq (issue 10): the units an
+ * alert reached (its closing messages go there), gateway alerts, outcomes and
+ * when an alert closed (resolved_24h); a seal's source, gateway, model and seq
+ * at fitting; permits with an id (household or area, maybe daily). */
+static const char schema_field[] =
+	"ALTER TABLE alerts ADD COLUMN unit_community TEXT;"
+	"ALTER TABLE alerts ADD COLUMN unit_street TEXT;"
+	"ALTER TABLE alerts ADD COLUMN unit_district TEXT;"
+	"ALTER TABLE alerts ADD COLUMN gateway_id TEXT;"
+	"ALTER TABLE alerts ADD COLUMN households INTEGER;"
+	"ALTER TABLE alerts ADD COLUMN outcome TEXT;"
+	"ALTER TABLE alerts ADD COLUMN closed_ms INTEGER;"
+	"CREATE TABLE seal_links("
+	" device_id TEXT PRIMARY KEY, source TEXT, gateway_id TEXT, gateway_learned INTEGER NOT NULL,"
+	" model TEXT, fit_seq INTEGER) STRICT;"
+	"CREATE TABLE field_permits("
+	" id TEXT PRIMARY KEY, level TEXT NOT NULL, target TEXT NOT NULL, from_ms INTEGER NOT NULL,"
+	" until_ms INTEGER NOT NULL, daily_from INTEGER, daily_until INTEGER, reason TEXT) STRICT;";
+
 /* The instance id outlives restarts and keeps alert ids of a re-created database apart. */
 static int seed_instance(sqlite3 *db, char err[256])
 {
@@ -97,6 +116,7 @@ struct migration {
 static const struct migration migrations[STORE_SCHEMA_VERSION] = {
 	{ schema_v1, seed_instance },
 	{ schema_v2, NULL },
+	{ schema_field, NULL },
 };
 
 static int exec(sqlite3 *db, const char *sql, char err[256], const char *what)
