@@ -360,7 +360,10 @@ void field_loaded(struct engine *e, struct sb_now now)
  * again (a later ts means a live report), and never after now. */
 int64_t field_judge_time(const struct engine *e, const struct device *d, const struct report *r, struct sb_now now)
 {
-	if (!r->has_ts || r->ts > e->hear_since_wall || r->ts >= now.wall_ms)
+	/* Before we count ourselves as hearing (a resumed session delivers its
+	 * queue before our subscriptions are confirmed) every report may be queued. */
+	int64_t hear = e->connected ? e->hear_since_wall : now.wall_ms;
+	if (!r->has_ts || r->ts > hear || r->ts >= now.wall_ms)
 		return now.wall_ms;
 	int64_t lo = max64(max64(d->judged_ms, d->fitted_ms), e->deaf_from_wall);
 	if (lo > now.wall_ms)

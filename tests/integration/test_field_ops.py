@@ -1,0 +1,165 @@
+"""Issue 10 items 5, 6, 7, 12 and the engine's Low items, and issue 12's field
+operations, through a real Mosquitto and the real daemon, as a consumer sees them."""
+import json
+import signal
+import time
+
+from conftest import ROOT, iso, iso_in, is_alert, is_rejected, is_state, now_ms, write_ini
+
+TASMOTA_ON = "\n[tasmota]\nenabled = true\nswitch_closed = ON\n"
+Z2M_ON = "\n[zigbee2mqtt]\nenabled = true\nbase_topic = zigbee2mqtt\n"
+
+
+def start_with(daemon, extra="", **settings):
+    d = daemon(start=False, **settings)
+    if extra:
+        with open(d.ini, "a") as f:
+            f.write(extra)
+    return d.start()
+
+
+def fitted(mqtt, hh="hh-1", dev="seal-1", **install):
+    mqtt.admit(hh, address="3-2-1502")
+    mqtt.install(dev, hh, **install)
+
+
+def closed(mqtt, dev, hh, seq=None):
+    mark = mqtt.mark()
+    body = {"door": "closed"}
+    if seq is not None:
+        body["seq"] = seq
+    mqtt.report(dev, body)
+    mqtt.wait_for(is_state(hh, door="closed"), since=mark, what="%s closed" % hh)
+
+
+# ---- issue 10 item 5: seq belongs to the seal ----
+
+def test_refitted_seal_old_retained_report_raises_nothing(daemon, mqtt):
+    d = daemon()
+    fitted(mqtt)
+    closed(mqtt, "seal-1", "hh-1", seq=6)
+    mark = mqtt.mark()
+    mqtt.report("seal-1", {"door": "open", "seq": 7}, retain=True)
+    a = mqtt.wait_for(is_alert(type="door_open", state="raised", household_id="hh-1"), since=mark, what="door_open")
+    mqtt.ok("resolve", {"alert_id": a.json["alert_id"], "by": "w1"})
+    mqtt.ok("uninstall", {"device_id": "seal-1"})
+    mqtt.admit("hh-2", address="9-9-909")
+    mqtt.install("seal-1", "hh-2")
+    # A restart subscribes again: the broker re-delivers the seal's retained open (seq 7).
+    mark = mqtt.mark()
+    d.restart()
+    mqtt.expect_none(is_alert(household_id="hh-2"), during=1.5, since=mark, what="alert from the old retained report")
+    # The seal goes on counting from its own seq: 8 is new.
+    closed(mqtt, "seal-1", "hh-2", seq=8)
+    mark = mqtt.mark()
+    mqtt.report("seal-1", {"door": "open", "seq": 9})
+    mqtt.wait_for(is_alert(type="door_open", household_id="hh-2"), since=mark, what="door_open on hh-2")
+    mqtt.publish(ROOT + "/dev/seal-1/report", "", retain=True)
+
+
+# ---- item 6: a seal that restarts its seq ----
+
+def test_seal_restarting_seq_is_heard(daemon, mqtt):
+    d = daemon()
+    fitted(mqtt)
+    closed(mqtt, "seal-1", "hh-1", seq=500)
+    mark = mqtt.mark()
+    mqtt.report("seal-1", {"door": "open", "seq": 0})
+    mqtt.wait_for(is_alert(type="door_open", household_id="hh-1"), since=mark, what="door_open after the restart")
+    deadline = time.monotonic() + 5
+    while "restarted its seq" not in d.log_text() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert "restarted its seq" in d.log_text()
+    # seq 2 after the restart is new, seq 1 again is a duplicate
+    closed(mqtt, "seal-1", "hh-1", seq=2)
+
+
+# ---- item 7: a seal speaks through one source ----
+
+def test_vendor_cannot_speak_for_native_seal(daemon, mqtt):
+    start_with(daemon, TASMOTA_ON)
+    fitted(mqtt)
+    closed(mqtt, "seal-1", "hh-1", seq=1)  # the first source heard: native
+    mark = mqtt.mark()
+    zb = {"ZbReceived": {"0x8F20": {"Device": "0x8F20", "Name": "seal-1", "Contact": 1}}}
+    mqtt.publish("tele/bridge-7/SENSOR", json.dumps(zb))
+    mqtt.wait_for(is_rejected(topic="tele/bridge-7/SENSOR", reason="wrong_source"), since=mark, what="wrong_source")
+    mqtt.expect_none(is_alert(), during=0.5, since=mark, what="alert from the impostor")
+
+
+def test_install_names_the_source(daemon, mqtt):
+    start_with(daemon, TASMOTA_ON)
+    fitted(mqtt, source="tasmota")
+    mark = mqtt.mark()
+    mqtt.report("seal-1", {"door": "open", "seq": 1})
+    mqtt.wait_for(is_rejected(topic=ROOT + "/dev/seal-1/report", reason="wrong_source"), since=mark, what="wrong_source")
+    mqtt.expect_none(is_state("hh-1", door="open"), during=0.3, since=mark, what="state from the wrong source")
+    r = mqtt.cmd("install", {"device_id": "seal-2", "household_id": "hh-1", "source": "lora"})
+    assert r["ok"] is False and r["error"] == "bad_request", r
+
+
+# ---- item 12: reports the broker queued while the daemon was away ----
+
+def test_queued_report_judged_at_its_ts(daemon, mqtt):
+    d = daemon()
+    fitted(mqtt, "hh-1", "seal-1")
+    fitted(mqtt, "hh-2", "seal-2")
+    closed(mqtt, "seal-1", "hh-1", seq=1)
+    closed(mqtt, "seal-2", "hh-2", seq=1)
+    t0 = now_ms()
+    until = t0 + 3000
+    for hh in ("hh-1", "hh-2"):
+        mqtt.ok("permit", {"household_id": hh, "until": iso(until), "reason": "shopping"})
+    d.stop()
+    # While the daemon is away the broker queues these for its session.
+    time.sleep(0.5)
+    mqtt.report("seal-1", {"door": "open", "seq": 2, "ts": now_ms()})       # inside the permit
+    while now_ms() < until + 200:
+        time.sleep(0.05)
+    mqtt.report("seal-2", {"door": "open", "seq": 2, "ts": now_ms()})       # after it lapsed
+    time.sleep(0.5)
+    mark = mqtt.mark()
+    d.start()
+    a = mqtt.wait_for(is_alert(type="door_open", household_id="hh-2"), since=mark, what="door_open of hh-2")
+    mqtt.wait_for(is_state("hh-1", door="open"), since=mark, what="hh-1's queued opening applied")
+    mqtt.expect_none(is_alert(household_id="hh-1"), during=1.0, since=mark, what="alert for an opening inside the permit")
+    assert a.json["since"] > iso(until), a
+
+
+# ---- Low items ----
+
+def test_moved_household_alert_closes_at_old_community(daemon, mqtt):
+    daemon()
+    fitted(mqtt)
+    closed(mqtt, "seal-1", "hh-1", seq=1)
+    mark = mqtt.mark()
+    mqtt.report("seal-1", {"door": "open", "seq": 2})
+    a = mqtt.wait_for(is_alert(type="door_open", state="raised"), since=mark, what="raised")
+    assert a.topic == ROOT + "/alert/community/c-1"
+    mqtt.admit("hh-1", community="c-2", address="3-2-1502")
+    mark = mqtt.mark()
+    mqtt.ok("resolve", {"alert_id": a.json["alert_id"], "by": "w1"})
+    r = mqtt.wait_for(is_alert(state="resolved", alert_id=a.json["alert_id"]), since=mark, what="resolved")
+    assert r.topic == ROOT + "/alert/community/c-1", r
+    assert r.json["community_id"] == "c-1", r
+
+
+def test_readmit_without_address_keeps_label(daemon, mqtt):
+    daemon()
+    mqtt.admit("hh-1", address="3-2-1502")
+    mark = mqtt.mark()
+    mqtt.admit("hh-1", end_in=7200)
+    s = mqtt.wait_for(is_state("hh-1"), since=mark, what="state after re-admit")
+    assert s.json["address"] == "3-2-1502", s
+
+
+def test_sighup_new_silence_after_applies_at_once(daemon, mqtt):
+    d = daemon()
+    fitted(mqtt)
+    closed(mqtt, "seal-1", "hh-1", seq=1)
+    d.settings["silence_after"] = 2
+    write_ini(d.ini, d.settings)
+    t = time.monotonic()
+    d.proc.send_signal(signal.SIGHUP)
+    m = mqtt.wait_for(is_alert(type="device_silent", household_id="hh-1"), timeout=3 * 2 + 2, what="device_silent")
+    assert time.monotonic() - t <= 3 * 2 + 2, m
