@@ -525,8 +525,9 @@ static int tasmota_zigbee(const char *bridge, const cJSON *zb, struct vendor_rep
 		struct vendor_report one;
 		memset(&one, 0, sizeof one);
 		/* The bridge relays this device: it is the device's gateway. */
-		if (sb_id_valid(bridge))
-			snprintf(one.gateway_id, sizeof one.gateway_id, "%s", bridge);
+		char e3[CODEC_ERR_MAX];
+		if (take_id(bridge, "tasmota topic", one.gateway_id, e3) < 0)
+			one.gateway_id[0] = '\0';
 		char e2[CODEC_ERR_MAX], q[48];
 		quote(dev->string ? dev->string : "", dev->string ? strlen(dev->string) : 0, q);
 		if (!cJSON_IsObject(dev)) {

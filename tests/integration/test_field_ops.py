@@ -163,3 +163,79 @@ def test_sighup_new_silence_after_applies_at_once(daemon, mqtt):
     d.proc.send_signal(signal.SIGHUP)
     m = mqtt.wait_for(is_alert(type="device_silent", household_id="hh-1"), timeout=3 * 2 + 2, what="device_silent")
     assert time.monotonic() - t <= 3 * 2 + 2, m
+
+
+# ---- issue 12 part 1: gateways ----
+
+def test_500_seals_behind_a_dying_gateway_give_one_alert(daemon, mqtt, broker):
+    silence = 8
+    daemon(silence_after=silence, street_after=3600)
+    n = 500
+    last = None
+    # Pipelined: the daemon answers each; we wait for the last answers only.
+    for i in range(n):
+        mqtt.c.publish(ROOT + "/cmd/admit", json.dumps({
+            "household_id": "h%03d" % i, "community_id": "c-1", "street_id": "st-1", "district_id": "d-1",
+            "end": iso_in(3600)}), qos=1)
+    for i in range(n):
+        last = mqtt.c.publish(ROOT + "/cmd/install", json.dumps({
+            "device_id": "s%03d" % i, "household_id": "h%03d" % i, "gateway_id": "gw-1"}), qos=1)
+    last.wait_for_publish(30)
+    r = mqtt.cmd("install", {"device_id": "s%03d" % (n - 1), "household_id": "h%03d" % (n - 1), "gateway_id": "gw-1"},
+                 timeout=30)
+    assert r["ok"], r
+    mark = mqtt.mark()
+    t_off = time.monotonic()
+    mqtt.publish(ROOT + "/gw/gw-1/status", {"state": "offline"}, retain=True)
+    a = mqtt.wait_for(is_alert(type="gateway_offline", state="raised"), since=mark, what="gateway_offline")
+    assert a.topic == ROOT + "/alert/community/c-1", a
+    assert a.json["gateway_id"] == "gw-1" and a.json["households"] == n, a.json
+    assert a.json["household_id"] is None and a.json["device_id"] is None and a.json["address"] is None, a.json
+    mqtt.wait_for(is_state("h000", gateway="offline"), since=mark, what="state gateway offline")
+    # Well past every seal's silence_after: no device_silent at all, one gateway alert.
+    time.sleep(max(0, t_off + silence + 2 - time.monotonic()))
+    assert not mqtt.messages(is_alert(type="device_silent"), since=mark)
+    assert len(mqtt.messages(is_alert(type="gateway_offline", state="raised"), since=mark)) == 1
+    mark = mqtt.mark()
+    t_on = time.monotonic()
+    mqtt.publish(ROOT + "/gw/gw-1/status", {"state": "online"}, retain=True)
+    mqtt.wait_for(is_alert(type="gateway_offline", state="cleared", alert_id=a.json["alert_id"]), since=mark,
+                  what="gateway_offline cleared")
+    mqtt.wait_for(is_state("h000", gateway="online"), since=mark, what="state gateway online")
+    # Deadlines re-armed at least silence_after after the return.
+    first = mqtt.wait_for(is_alert(type="device_silent", state="raised"), timeout=3 * silence + 2, since=mark,
+                          what="device_silent after the return")
+    assert first.t - t_on >= silence - 0.5, (first.t - t_on, first)
+
+
+def test_vendor_gateways_z2m_and_tasmota(daemon, mqtt):
+    start_with(daemon, Z2M_ON + TASMOTA_ON, stats_interval=1)
+    mqtt.admit("hh-z", address="1-1-101", community="c-z")
+    mqtt.install("zb-door", "hh-z")
+    mark = mqtt.mark()
+    mqtt.publish("zigbee2mqtt/zb-door", {"contact": True})
+    mqtt.wait_for(is_state("hh-z", door="closed", gateway="online"), since=mark, what="z2m seal behind gateway z2m")
+    for offline, online in (("offline", '{"state":"online"}'), ('{"state":"offline"}', "online")):
+        mark = mqtt.mark()
+        mqtt.publish("zigbee2mqtt/bridge/state", offline, retain=True)
+        a = mqtt.wait_for(is_alert(type="gateway_offline", gateway_id="z2m", state="raised"), since=mark,
+                          what="z2m offline (%s)" % offline)
+        assert a.json["community_id"] == "c-z", a
+        mqtt.wait_for(lambda m: m.topic == ROOT + "/stats/community/c-z" and m.get("gateway_offline") == 1,
+                      since=mark, timeout=5, what="stats gateway_offline")
+        mqtt.publish("zigbee2mqtt/bridge/state", online, retain=True)
+        mqtt.wait_for(is_alert(type="gateway_offline", gateway_id="z2m", state="cleared"), since=mark,
+                      what="z2m back (%s)" % online)
+
+    mqtt.admit("hh-t", address="2-2-202", community="c-t")
+    mqtt.install("zb-t1", "hh-t")
+    mark = mqtt.mark()
+    zb = {"ZbReceived": {"0x1A2B": {"Device": "0x1A2B", "Name": "zb-t1", "Contact": 0}}}
+    mqtt.publish("tele/tas-bridge/SENSOR", json.dumps(zb))
+    mqtt.wait_for(is_state("hh-t", door="closed", gateway="online"), since=mark, what="tasmota-relayed seal")
+    mqtt.publish("tele/tas-bridge/LWT", "Offline")
+    mqtt.wait_for(is_alert(type="gateway_offline", gateway_id="tas-bridge", state="raised"), since=mark,
+                  what="tasmota bridge offline")
+    mqtt.publish("tele/tas-bridge/LWT", "Online")
+    mqtt.wait_for(is_alert(type="gateway_offline", gateway_id="tas-bridge", state="cleared"), since=mark,
+                  what="tasmota bridge back")

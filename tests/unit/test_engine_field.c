@@ -300,6 +300,147 @@ static void test_readmit_without_address_keeps_label(void)
 	finish();
 }
 
+
+/* ---- issue 12 part 1: gateways ---- */
+
+static void install_gw(const char *dev, const char *hid, const char *gw)
+{
+	struct command c = install_cmd(dev, hid);
+	snprintf(c.gateway_id, sizeof c.gateway_id, "%s", gw);
+	run_ok(&c);
+}
+
+static void gw_status(const char *gw, int online)
+{
+	actions_clear(&A);
+	engine_gateway_status(E, gw, online, now, &A);
+	CHECK(!A.oom);
+}
+
+static void test_gateway_offline_one_alert_no_silence(void)
+{
+	start();
+	char hid[16], dev[16];
+	for (int i = 0; i < 500; i++) {
+		snprintf(hid, sizeof hid, "h%d", i);
+		snprintf(dev, sizeof dev, "s%d", i);
+		admit(hid);
+		install_gw(dev, hid, "gw-1");
+		heartbeat(dev);
+	}
+	fitted_closed("direct", "s-direct"); /* no gateway: silence as usual */
+	advance(MIN);
+	gw_status("gw-1", 0);
+	CHECK(count_pub(-1, -1, -1) == 1);
+	const struct alert_msg *m = find_pub(SB_ALERT_GATEWAY_OFFLINE, SB_AST_RAISED, SB_LEVEL_COMMUNITY);
+	CHECK(m != NULL);
+	CHECK(m->household == NULL && m->alert.household_id[0] == '\0' && m->alert.device_id[0] == '\0');
+	CHECK_STR(m->alert.gateway_id, "gw-1");
+	CHECK(m->alert.households == 500);
+	CHECK_STR(m->alert.unit_id[SB_LEVEL_COMMUNITY], "c1");
+	CHECK(count_kind(ACT_PUB_STATE) == 500);
+	char gid[SB_ID_MAX + 1];
+	snprintf(gid, sizeof gid, "%s", m->alert.id);
+	/* No silence is counted while it is offline: only the direct seal goes silent. */
+	tick_after(set.silence_after_ms + HOUR);
+	CHECK(count_pub(SB_ALERT_DEVICE_SILENT, SB_AST_RAISED, -1) == 1);
+	CHECK(count_pub(SB_ALERT_GATEWAY_OFFLINE, SB_AST_ESCALATED, SB_LEVEL_STREET) == 1);
+	/* offline again changes nothing */
+	gw_status("gw-1", 0);
+	CHECK(count_kind(ACT_PUB_ALERT) == 0);
+	/* Back: cleared at every level reached; every deadline at least silence_after away. */
+	gw_status("gw-1", 1);
+	CHECK(count_pub(SB_ALERT_GATEWAY_OFFLINE, SB_AST_CLEARED, -1) == 2);
+	CHECK(engine_alert(E, gid) == NULL);
+	tick_after(set.silence_after_ms - 1);
+	CHECK(count_pub(SB_ALERT_DEVICE_SILENT, SB_AST_RAISED, -1) == 0);
+	tick_after(1);
+	CHECK(count_pub(SB_ALERT_DEVICE_SILENT, SB_AST_RAISED, -1) == 500);
+	finish();
+}
+
+static void test_gateway_alert_at_lowest_common_unit(void)
+{
+	start_quiet();
+	struct command c = admit_cmd("h1", "c1", "s1", "d1", now.wall_ms + DAY);
+	run_ok(&c);
+	c = admit_cmd("h2", "c2", "s1", "d1", now.wall_ms + DAY);
+	run_ok(&c);
+	c = admit_cmd("h3", "c3", "s3", "d1", now.wall_ms + DAY);
+	run_ok(&c);
+	install_gw("a", "h1", "g");
+	install_gw("b", "h2", "g");
+	gw_status("g", 0);
+	const struct alert_msg *m = find_pub(SB_ALERT_GATEWAY_OFFLINE, SB_AST_RAISED, SB_LEVEL_STREET);
+	CHECK(m != NULL && m->alert.households == 2);
+	CHECK_STR(m->alert.unit_id[SB_LEVEL_STREET], "s1");
+	CHECK(m->alert.unit_id[SB_LEVEL_COMMUNITY][0] == '\0');
+	/* it escalates as others: to district district_after later (it started above community) */
+	tick_after(set.district_after_ms - 1);
+	CHECK(count_kind(ACT_PUB_ALERT) == 0);
+	tick_after(1);
+	CHECK(count_pub(SB_ALERT_GATEWAY_OFFLINE, SB_AST_ESCALATED, SB_LEVEL_DISTRICT) == 1);
+	gw_status("g", 1);
+	CHECK(count_pub(SB_ALERT_GATEWAY_OFFLINE, SB_AST_CLEARED, -1) == 2); /* street and district */
+	/* across districts: the district of the first */
+	install_gw("c", "h3", "g2");
+	c = admit_cmd("h4", "c4", "s4", "d2", now.wall_ms + DAY);
+	run_ok(&c);
+	install_gw("d", "h4", "g2");
+	gw_status("g2", 0);
+	CHECK(count_pub(SB_ALERT_GATEWAY_OFFLINE, SB_AST_RAISED, SB_LEVEL_DISTRICT) == 1);
+	finish();
+}
+
+static void test_gateway_never_heard_counts_online(void)
+{
+	start();
+	admit("h1");
+	install_gw("s-1", "h1", "gw-9");
+	heartbeat("s-1");
+	CHECK(engine_gateway(E, "gw-9") && !engine_gateway(E, "gw-9")->offline);
+	tick_after(set.silence_after_ms - 1);
+	CHECK(count_kind(ACT_PUB_ALERT) == 0);
+	tick_after(1);
+	raised(SB_ALERT_DEVICE_SILENT);
+	finish();
+}
+
+static void test_gateway_without_active_households_raises_nothing(void)
+{
+	start_quiet();
+	admit("h1");
+	install_gw("s-1", "h1", "gw-1");
+	struct command r = cmd(SB_OP_RELEASE);
+	snprintf(r.household_id, sizeof r.household_id, "h1");
+	run_ok(&r);
+	gw_status("gw-1", 0);
+	CHECK(count_kind(ACT_PUB_ALERT) == 0);
+	finish();
+}
+
+static void test_gateway_learned_from_vendor_and_stats(void)
+{
+	start_quiet();
+	admit("h1");
+	install("zb-1", "h1");
+	struct report hb = rep();
+	CHECK(report_src("zb-1", SB_SRC_ZIGBEE2MQTT, "z2m", &hb, 0) == REPORT_APPLIED);
+	CHECK(D("zb-1")->gateway && strcmp(D("zb-1")->gateway->id, "z2m") == 0);
+	gw_status("z2m", 0);
+	CHECK(count_pub(SB_ALERT_GATEWAY_OFFLINE, SB_AST_RAISED, -1) == 1);
+	tick_after(set.stats_interval_ms);
+	int seen = 0;
+	for (size_t i = 0; i < A.n; i++)
+		if (A.v[i].kind == ACT_PUB_STATS && strcmp(A.v[i].u.stats.unit->id, "c1") == 0) {
+			CHECK(A.v[i].u.stats.gateway_offline == 1);
+			CHECK(A.v[i].u.stats.open_alerts == 1);
+			seen = 1;
+		}
+	CHECK(seen);
+	finish();
+}
+
 int main(void)
 {
 	RUN(test_refit_keeps_seq_and_old_retained_never_raises);
@@ -312,5 +453,10 @@ int main(void)
 	RUN(test_sighup_rearms_silence_and_escalation);
 	RUN(test_moved_household_closes_at_old_units);
 	RUN(test_readmit_without_address_keeps_label);
+	RUN(test_gateway_offline_one_alert_no_silence);
+	RUN(test_gateway_alert_at_lowest_common_unit);
+	RUN(test_gateway_never_heard_counts_online);
+	RUN(test_gateway_without_active_households_raises_nothing);
+	RUN(test_gateway_learned_from_vendor_and_stats);
 	DONE();
 }
