@@ -441,6 +441,337 @@ static void test_gateway_learned_from_vendor_and_stats(void)
 	finish();
 }
 
+/* ---- part 2: area permits and revoke ---- */
+
+static struct command area_permit(enum sb_level l, const char *unit, int64_t from, int64_t until)
+{
+	struct command c = cmd(SB_OP_PERMIT);
+	snprintf(c.unit_id[l], sizeof c.unit_id[l], "%s", unit);
+	c.area = 1 + (int)l;
+	c.has_from = 1;
+	c.from_ms = from;
+	c.has_until = 1;
+	c.until_ms = until;
+	snprintf(c.reason, sizeof c.reason, "testing round");
+	return c;
+}
+
+static void admit_in(const char *hid, const char *community)
+{
+	struct command c = admit_cmd(hid, community, "s1", "d1", now.wall_ms + 14 * DAY);
+	run_ok(&c);
+}
+
+/* Opens and closes the door: 1 when that raised (or folded into) nothing.
+ * An alert it raised is resolved, so that each call stands alone. */
+static int opens_quietly(const char *dev)
+{
+	door(dev, SB_DOOR_OPEN);
+	int quiet = count_kind(ACT_SAVE_ALERT) == 0 && count_kind(ACT_PUB_ALERT) == 0;
+	char id[SB_ID_MAX + 1] = "";
+	const struct alert_msg *m = find_pub(SB_ALERT_DOOR_OPEN, SB_AST_RAISED, -1);
+	if (m)
+		snprintf(id, sizeof id, "%s", m->alert.id);
+	door(dev, SB_DOOR_CLOSED);
+	if (id[0])
+		resolve(id);
+	return quiet;
+}
+
+static void test_area_permit_covers_unit(void)
+{
+	start_quiet();
+	admit_in("h1", "c1");
+	install("s-1", "h1");
+	admit_in("h3", "c2");
+	install("s-3", "h3");
+	door("s-1", SB_DOOR_CLOSED);
+	door("s-3", SB_DOOR_CLOSED);
+	int64_t t0 = now.wall_ms;
+	struct command p = area_permit(SB_LEVEL_COMMUNITY, "c1", t0 + 10 * MIN, t0 + 20 * MIN);
+	run_ok(&p);
+	CHECK(R.permit_id[0] != '\0');
+	char pid[SB_ID_MAX + 1];
+	snprintf(pid, sizeof pid, "%s", R.permit_id);
+	advance(10 * MIN - 1);
+	CHECK(!opens_quietly("s-1")); /* T-1 */
+	advance(1);
+	CHECK(opens_quietly("s-1")); /* T: inside, recorded */
+	CHECK(!opens_quietly("s-3")); /* another community */
+	/* admitted into c1 while the permit runs: covered */
+	admit_in("h4", "c1");
+	install("s-4", "h4");
+	door("s-4", SB_DOOR_CLOSED);
+	CHECK(opens_quietly("s-4"));
+	/* revoke: ends now */
+	struct command r = cmd(SB_OP_REVOKE);
+	snprintf(r.permit_id, sizeof r.permit_id, "%s", pid);
+	run_ok(&r);
+	CHECK_STR(R.permit_id, pid);
+	CHECK(count_kind(ACT_SAVE_PERMIT) == 1 && A.v[0].kind != ACT_PUB_ALERT);
+	CHECK(!opens_quietly("s-4"));
+	run_err(&r, "unknown_permit");
+	finish();
+}
+
+static void test_area_permit_errors(void)
+{
+	start_quiet();
+	admit_in("h1", "c1");
+	struct command p = area_permit(SB_LEVEL_STREET, "nowhere", now.wall_ms, now.wall_ms + HOUR);
+	run_err(&p, "unknown_unit");
+	p = area_permit(SB_LEVEL_DISTRICT, "d1", now.wall_ms + HOUR, now.wall_ms);
+	run_err(&p, "bad_request");
+	CHECK(count_kind(ACT_SAVE_PERMIT) == 0);
+	p = area_permit(SB_LEVEL_DISTRICT, "d1", now.wall_ms, now.wall_ms + HOUR);
+	p.has_daily = 1;
+	p.daily_from = p.daily_until = 600;
+	run_err(&p, "bad_request");
+	/* the permit lapses: it leaves memory and the store at the next statistics pass */
+	p = area_permit(SB_LEVEL_DISTRICT, "d1", now.wall_ms, now.wall_ms + MIN);
+	run_ok(&p);
+	tick_after(set.stats_interval_ms + MIN);
+	CHECK(count_kind(ACT_SAVE_PERMIT) == 1);
+	finish();
+}
+
+/* ---- part 3: daily permits in the local zone ---- */
+
+#define UTC(y, mo, d, h, mi) ((int64_t)days_utc(y, mo, d) * DAY + (h) * HOUR + (mi) * MIN)
+static int64_t days_utc(int y, int m, int d)
+{
+	y -= m <= 2;
+	int era = (y >= 0 ? y : y - 399) / 400;
+	int yoe = y - era * 400;
+	int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return (int64_t)era * 146097 + doe - 719468;
+}
+
+static void test_tz_windows_follow_dst(void)
+{
+	char err[256];
+	CHECK(tzwin_use("Europe/Berlin", err) == 0);
+	CHECK(tzwin_check("Mars/Olympus", err) == -1 && strstr(err, "no such zone"));
+	CHECK(tzwin_check("../etc/passwd", err) == -1);
+	/* 16:00-16:10 local: CET (UTC+1) on 28 March 2026, CEST (UTC+2) from 29 March */
+	CHECK(!tzwin_in_window(UTC(2026, 3, 28, 15, 0) - 1, 960, 970));
+	CHECK(tzwin_in_window(UTC(2026, 3, 28, 15, 0), 960, 970));
+	CHECK(tzwin_in_window(UTC(2026, 3, 28, 15, 10), 960, 970));
+	CHECK(!tzwin_in_window(UTC(2026, 3, 28, 15, 10) + 1, 960, 970));
+	CHECK(!tzwin_in_window(UTC(2026, 3, 29, 15, 0), 960, 970));
+	CHECK(tzwin_in_window(UTC(2026, 3, 29, 14, 0), 960, 970));
+	/* back to CET on 25 October */
+	CHECK(tzwin_in_window(UTC(2026, 10, 25, 15, 5), 960, 970));
+	CHECK(!tzwin_in_window(UTC(2026, 10, 24, 15, 5), 960, 970));
+	/* across midnight: 23:30-00:15 */
+	CHECK(tzwin_in_window(UTC(2026, 11, 29, 22, 45), 1410, 15));
+	CHECK(tzwin_in_window(UTC(2026, 11, 29, 23, 15), 1410, 15));
+	CHECK(!tzwin_in_window(UTC(2026, 11, 29, 23, 15) + 1, 1410, 15));
+	CHECK(!tzwin_in_window(UTC(2026, 11, 29, 22, 30) - 1, 1410, 15));
+	CHECK(tzwin_parse_hhmm("23:59") == 1439 && tzwin_parse_hhmm("24:00") < 0 && tzwin_parse_hhmm("7:00") < 0);
+	CHECK(tzwin_use("UTC", err) == 0);
+}
+
+static void test_daily_permit(void)
+{
+	char err[256];
+	CHECK(tzwin_use("Asia/Shanghai", err) == 0);
+	start_quiet();
+	fitted_closed("h1", "s-1"); /* now is 04:00Z = 12:00 in Shanghai */
+	struct command p = permit_cmd("h1", now.wall_ms, now.wall_ms + 14 * DAY);
+	p.has_daily = 1;
+	p.daily_from = 16 * 60;
+	p.daily_until = 16 * 60 + 10;
+	run_ok(&p);
+	advance(4 * HOUR - 1); /* 15:59:59.999 local */
+	CHECK(!opens_quietly("s-1"));
+	advance(1);
+	CHECK(opens_quietly("s-1"));
+	advance(10 * MIN);
+	CHECK(opens_quietly("s-1"));
+	advance(1);
+	CHECK(!opens_quietly("s-1"));
+	advance(DAY - 10 * MIN - 1); /* the next day at 16:00 */
+	CHECK(opens_quietly("s-1"));
+	finish();
+	CHECK(tzwin_use("UTC", err) == 0);
+}
+
+/* ---- part 4: reminders ---- */
+
+static void test_reminders(void)
+{
+	default_settings();
+	set.silence_after_ms = 365 * DAY;
+	set.reminder_after_ms = HOUR;
+	start_with(&set);
+	fitted_closed("h1", "s-1");
+	char id[SB_ID_MAX + 1];
+	open_door_alert("s-1", id, sizeof id);
+	tick_after(set.street_after_ms); /* escalated to street */
+	ack(id);
+	tick_after(HOUR - 1);
+	CHECK(count_kind(ACT_PUB_ALERT) == 0);
+	tick_after(1);
+	CHECK(count_pub(SB_ALERT_DOOR_OPEN, SB_AST_REMINDED, -1) == 2); /* community and street */
+	CHECK(find_pub(SB_ALERT_DOOR_OPEN, SB_AST_REMINDED, SB_LEVEL_STREET) != NULL);
+	CHECK_STR(find_pub(SB_ALERT_DOOR_OPEN, SB_AST_REMINDED, -1)->alert.by, "warden7");
+	tick_after(HOUR);
+	CHECK(count_pub(SB_ALERT_DOOR_OPEN, SB_AST_REMINDED, -1) == 2); /* again */
+	/* ack again: reminded from then on */
+	advance(30 * MIN);
+	ack(id);
+	CHECK(count_pub(SB_ALERT_DOOR_OPEN, SB_AST_ACKED, -1) == 2);
+	tick_after(HOUR - 1);
+	CHECK(count_kind(ACT_PUB_ALERT) == 0);
+	tick_after(1);
+	CHECK(count_pub(SB_ALERT_DOOR_OPEN, SB_AST_REMINDED, -1) == 2);
+	resolve(id);
+	tick_after(5 * HOUR);
+	CHECK(count_kind(ACT_PUB_ALERT) == 0); /* never for a resolved alert */
+	/* a raised, not acked alert escalates and is never reminded */
+	open_door_alert("s-1", id, sizeof id);
+	tick_after(set.street_after_ms + set.district_after_ms + 3 * HOUR);
+	CHECK(count_pub(-1, SB_AST_REMINDED, -1) == 0);
+	finish();
+}
+
+static void test_reminder_due_survives_reload(void)
+{
+	default_settings();
+	set.reminder_after_ms = HOUR;
+	start_with(&set);
+	fitted_closed("h1", "s-1");
+	char id[SB_ID_MAX + 1];
+	open_door_alert("s-1", id, sizeof id);
+	ack(id);
+	const struct alert *a = saved_alert(id);
+	CHECK(a && a->state == SB_AST_ACKED && a->due_ms == now.wall_ms + HOUR);
+	finish();
+}
+
+/* ---- part 5: outcomes ---- */
+
+static const struct stats_msg *stats_of(const char *unit)
+{
+	for (size_t i = 0; i < A.n; i++)
+		if (A.v[i].kind == ACT_PUB_STATS && strcmp(A.v[i].u.stats.unit->id, unit) == 0)
+			return &A.v[i].u.stats;
+	return NULL;
+}
+
+static void test_outcomes_and_resolved_24h(void)
+{
+	start_quiet();
+	fitted_closed("h1", "s-1");
+	char id[SB_ID_MAX + 1];
+	open_door_alert("s-1", id, sizeof id);
+	struct command c = alert_cmd(SB_OP_RESOLVE, id, "warden7");
+	c.has_outcome = 1;
+	c.outcome = SB_OUT_FALSE_ALARM;
+	run_ok(&c);
+	const struct alert_msg *m = find_pub(SB_ALERT_DOOR_OPEN, SB_AST_RESOLVED, SB_LEVEL_COMMUNITY);
+	CHECK(m && m->alert.outcome == SB_OUT_FALSE_ALARM);
+	int64_t resolved_at = now.wall_ms;
+	open_door_alert("s-1", id, sizeof id);
+	resolve(id); /* default: other */
+	CHECK(find_pub(SB_ALERT_DOOR_OPEN, SB_AST_RESOLVED, -1)->alert.outcome == SB_OUT_OTHER);
+	tick_after(set.stats_interval_ms);
+	const struct stats_msg *s = stats_of("s1");
+	CHECK(s && s->resolved_24h[SB_OUT_FALSE_ALARM] == 1 && s->resolved_24h[SB_OUT_OTHER] == 1);
+	CHECK(stats_of("c1")->resolved_24h[SB_OUT_FALSE_ALARM] == 1);
+	CHECK(stats_of("d1")->resolved_24h[SB_OUT_VIOLATION] == 0);
+	/* a sliding 24 h */
+	while (now.wall_ms + set.stats_interval_ms < resolved_at + DAY)
+		tick_after(set.stats_interval_ms);
+	advance(resolved_at + DAY - 1 - now.wall_ms);
+	actions_clear(&A);
+	engine_tick(E, now, &A);
+	/* next pass 1 ms before it leaves the window counts it, the one at 24 h does not */
+	while (!stats_of("c1"))
+		tick_after(1);
+	int64_t at = now.wall_ms;
+	CHECK(stats_of("c1")->resolved_24h[SB_OUT_FALSE_ALARM] == (at < resolved_at + DAY ? 1 : 0));
+	tick_after(set.stats_interval_ms);
+	CHECK(stats_of("c1")->resolved_24h[SB_OUT_FALSE_ALARM] == 0);
+	finish();
+}
+
+static void test_resolved_24h_loaded(void)
+{
+	start_quiet();
+	admit("h1");
+	const char *u[SB_LEVEL_COUNT] = {"c1", "s1", "d1"};
+	CHECK(engine_load_resolved(E, u, SB_OUT_ERRAND, now.wall_ms - DAY + MIN) == 0);
+	CHECK(engine_load_resolved(E, u, SB_OUT_ERRAND, now.wall_ms - DAY) == 0); /* just out */
+	tick_after(set.stats_interval_ms);
+	CHECK(stats_of("c1")->resolved_24h[SB_OUT_ERRAND] == 0); /* both older than 24 h by now */
+	finish();
+	start_quiet();
+	admit("h1");
+	CHECK(engine_load_resolved(E, u, SB_OUT_ERRAND, now.wall_ms - HOUR) == 0);
+	tick_after(set.stats_interval_ms);
+	CHECK(stats_of("c1")->resolved_24h[SB_OUT_ERRAND] == 1);
+	finish();
+}
+
+/* ---- part 6: seal models ---- */
+
+static void test_models(void)
+{
+	default_settings();
+	snprintf(set.models[0].name, sizeof set.models[0].name, "ds100");
+	set.models[0].silence_after_ms = 100 * SEC;
+	set.models[0].battery_low = 30;
+	snprintf(set.models[1].name, sizeof set.models[1].name, "quiet");
+	set.models[1].silence_after_ms = 0;
+	set.models[1].battery_low = -1;
+	set.n_models = 2;
+	start_with(&set);
+	admit("h1");
+	struct command c = install_cmd("s-1", "h1");
+	snprintf(c.model, sizeof c.model, "nope");
+	run_err(&c, "bad_request");
+	CHECK(engine_device(E, "s-1") == NULL);
+	snprintf(c.model, sizeof c.model, "ds100");
+	run_ok(&c);
+	CHECK_STR(engine_model_name(E, D("s-1")), "ds100");
+	tick_after(100 * SEC - 1);
+	CHECK(count_kind(ACT_PUB_ALERT) == 0);
+	tick_after(1);
+	raised(SB_ALERT_DEVICE_SILENT);
+	battery("s-1", 30); /* the model's battery_low, not the setting's 20 */
+	CHECK(count_pub(SB_ALERT_BATTERY_LOW, SB_AST_RAISED, -1) == 1);
+	/* install's silence_after comes first */
+	admit("h2");
+	c = install_cmd("s-2", "h2");
+	snprintf(c.model, sizeof c.model, "ds100");
+	c.has_silence_after = 1;
+	c.silence_after_ms = 50 * SEC;
+	run_ok(&c);
+	tick_after(50 * SEC);
+	CHECK(count_pub(SB_ALERT_DEVICE_SILENT, SB_AST_RAISED, -1) == 1);
+	/* a model that sets nothing: the timing settings */
+	admit("h3");
+	c = install_cmd("s-3", "h3");
+	snprintf(c.model, sizeof c.model, "quiet");
+	run_ok(&c);
+	battery("s-3", 25);
+	CHECK(count_pub(SB_ALERT_BATTERY_LOW, -1, -1) == 0);
+	/* SIGHUP: a changed model applies to fitted seals */
+	struct engine_settings s2 = set;
+	s2.models[1].silence_after_ms = 10 * SEC;
+	engine_set_settings(E, &s2);
+	heartbeat("s-3");
+	tick();
+	tick_after(10 * SEC - 1);
+	CHECK(count_pub(SB_ALERT_DEVICE_SILENT, -1, -1) == 0);
+	tick_after(1);
+	CHECK(count_pub(SB_ALERT_DEVICE_SILENT, SB_AST_RAISED, -1) == 1);
+	finish();
+}
+
 int main(void)
 {
 	RUN(test_refit_keeps_seq_and_old_retained_never_raises);
@@ -458,5 +789,14 @@ int main(void)
 	RUN(test_gateway_never_heard_counts_online);
 	RUN(test_gateway_without_active_households_raises_nothing);
 	RUN(test_gateway_learned_from_vendor_and_stats);
+	RUN(test_area_permit_covers_unit);
+	RUN(test_area_permit_errors);
+	RUN(test_tz_windows_follow_dst);
+	RUN(test_daily_permit);
+	RUN(test_reminders);
+	RUN(test_reminder_due_survives_reload);
+	RUN(test_outcomes_and_resolved_24h);
+	RUN(test_resolved_24h_loaded);
+	RUN(test_models);
 	DONE();
 }
