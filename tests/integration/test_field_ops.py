@@ -239,3 +239,185 @@ def test_vendor_gateways_z2m_and_tasmota(daemon, mqtt):
     mqtt.publish("tele/tas-bridge/LWT", "Online")
     mqtt.wait_for(is_alert(type="gateway_offline", gateway_id="tas-bridge", state="cleared"), since=mark,
                   what="tasmota bridge back")
+
+
+# ---- part 2: area permits and revoke ----
+
+def test_area_permit_and_revoke(daemon, mqtt):
+    daemon()
+    for hh, dev, com in (("hh-1", "seal-1", "c-1"), ("hh-2", "seal-2", "c-2")):
+        mqtt.admit(hh, community=com, address="1-1-1")
+        mqtt.install(dev, hh)
+        closed(mqtt, dev, hh, seq=1)
+    r = mqtt.ok("permit", {"community_id": "c-1", "until": iso_in(120), "reason": "testing round"})
+    pid = r["permit_id"]
+    mark = mqtt.mark()
+    mqtt.report("seal-1", {"door": "open", "seq": 2})
+    mqtt.report("seal-2", {"door": "open", "seq": 2})
+    mqtt.wait_for(is_alert(type="door_open", household_id="hh-2"), since=mark, what="door_open outside the area")
+    mqtt.wait_for(is_state("hh-1", door="open"), since=mark, what="hh-1 open")
+    mqtt.expect_none(is_alert(household_id="hh-1"), during=0.5, since=mark, what="alert inside the area permit")
+    # admitted into the unit while the permit runs: covered
+    mqtt.admit("hh-3", community="c-1", address="3-3-3")
+    mqtt.install("seal-3", "hh-3")
+    closed(mqtt, "seal-3", "hh-3", seq=1)
+    mark = mqtt.mark()
+    mqtt.report("seal-3", {"door": "open", "seq": 2})
+    mqtt.wait_for(is_state("hh-3", door="open"), since=mark, what="hh-3 open")
+    mqtt.expect_none(is_alert(household_id="hh-3"), during=0.5, since=mark, what="alert for a newcomer")
+    r = mqtt.ok("revoke", {"permit_id": pid})
+    assert r["permit_id"] == pid, r
+    closed(mqtt, "seal-3", "hh-3", seq=3)
+    mark = mqtt.mark()
+    mqtt.report("seal-3", {"door": "open", "seq": 4})
+    mqtt.wait_for(is_alert(type="door_open", household_id="hh-3"), since=mark, what="door_open after revoke")
+    r = mqtt.cmd("revoke", {"permit_id": pid})
+    assert r["ok"] is False and r["error"] == "unknown_permit", r
+    r = mqtt.cmd("permit", {"street_id": "nowhere", "until": iso_in(60)})
+    assert r["ok"] is False and r["error"] == "unknown_unit", r
+    r = mqtt.cmd("permit", {"household_id": "hh-1", "community_id": "c-1", "until": iso_in(60)})
+    assert r["ok"] is False and r["error"] == "bad_request", r
+    r = mqtt.cmd("permit", {"community_id": "c-1", "from": iso_in(60), "until": iso_in(30)})
+    assert r["ok"] is False and r["error"] == "bad_request", r
+
+
+# ---- part 3: daily permits ----
+
+def hhmm(ms_utc, offset_h):
+    t = time.gmtime(ms_utc / 1000 + offset_h * 3600)
+    return "%02d:%02d" % (t.tm_hour, t.tm_min)
+
+
+def test_daily_permit_in_local_time(daemon, mqtt):
+    daemon(timezone="Asia/Shanghai")  # UTC+8 all year
+    for hh, dev in (("hh-1", "seal-1"), ("hh-2", "seal-2")):
+        fitted(mqtt, hh, dev)
+        closed(mqtt, dev, hh, seq=1)
+    t = now_ms()
+    inside = {"from": hhmm(t - 60000, 8), "until": hhmm(t + 120000, 8)}
+    outside = {"from": hhmm(t + 3600000, 8), "until": hhmm(t + 3660000, 8)}
+    mqtt.ok("permit", {"household_id": "hh-1", "until": iso_in(86400 * 14), "daily": inside})
+    mqtt.ok("permit", {"household_id": "hh-2", "until": iso_in(86400 * 14), "daily": outside})
+    mark = mqtt.mark()
+    mqtt.report("seal-1", {"door": "open", "seq": 2})
+    mqtt.report("seal-2", {"door": "open", "seq": 2})
+    mqtt.wait_for(is_alert(type="door_open", household_id="hh-2"), since=mark, what="door_open outside the daily window")
+    mqtt.expect_none(is_alert(household_id="hh-1"), during=0.5, since=mark, what="alert inside the daily window")
+    r = mqtt.cmd("permit", {"household_id": "hh-1", "until": iso_in(60), "daily": {"from": "25:00", "until": "01:00"}})
+    assert r["ok"] is False and r["error"] == "bad_request", r
+
+
+def test_bad_timezone_fails_config_check(daemon, tmp_path):
+    import subprocess
+    from conftest import SEALBRIDGE_BIN
+    d = daemon(start=False)
+    with open(d.ini, "a") as f:
+        f.write("\n[timing]\ntimezone = Mars/Olympus\n")
+    p = subprocess.run([str(SEALBRIDGE_BIN), "-t", "-c", str(d.ini)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       universal_newlines=True, timeout=10)
+    assert p.returncode == 1 and "timing.timezone" in p.stdout and "no such zone" in p.stdout, p.stdout
+
+
+# ---- part 4: reminders, across a restart ----
+
+def test_reminders_survive_restart(daemon, mqtt):
+    d = daemon(reminder_after=2)
+    fitted(mqtt)
+    closed(mqtt, "seal-1", "hh-1", seq=1)
+    mark = mqtt.mark()
+    mqtt.report("seal-1", {"door": "open", "seq": 2})
+    a = mqtt.wait_for(is_alert(type="door_open", state="raised"), since=mark, what="raised").json
+    t = time.monotonic()
+    mqtt.ok("ack", {"alert_id": a["alert_id"], "by": "w1", "note": "night shift"})
+    m = mqtt.wait_for(is_alert(alert_id=a["alert_id"], state="reminded"), timeout=3 * 2 + 2, since=mark,
+                      what="reminded")
+    assert m.t - t >= 2 - 0.3 and m.json["by"] == "w1", m
+    d.stop()
+    mark = mqtt.mark()
+    d.start()
+    mqtt.wait_for(is_alert(alert_id=a["alert_id"], state="reminded"), timeout=3 * 2 + 2, since=mark,
+                  what="reminded after a restart")
+    mqtt.ok("resolve", {"alert_id": a["alert_id"], "by": "w1", "outcome": "errand"})
+    mark = mqtt.mark()
+    mqtt.expect_none(is_alert(alert_id=a["alert_id"], state="reminded"), during=3, since=mark,
+                     what="reminder of a resolved alert")
+
+
+# ---- part 5: outcomes ----
+
+def test_outcome_in_resolved_and_stats_across_restart(daemon, mqtt):
+    d = daemon(stats_interval=1)
+    fitted(mqtt)
+    closed(mqtt, "seal-1", "hh-1", seq=1)
+    mark = mqtt.mark()
+    mqtt.report("seal-1", {"door": "open", "seq": 2})
+    a = mqtt.wait_for(is_alert(type="door_open", state="raised"), since=mark, what="raised").json
+    mqtt.ok("resolve", {"alert_id": a["alert_id"], "by": "w1", "outcome": "false_alarm"})
+    r = mqtt.wait_for(is_alert(alert_id=a["alert_id"], state="resolved"), since=mark, what="resolved")
+    assert r.json["outcome"] == "false_alarm", r
+    r = mqtt.cmd("resolve", {"alert_id": a["alert_id"], "by": "w1", "outcome": "guess"})
+    assert r["ok"] is False and r["error"] == "bad_request", r
+
+    def counted(m):
+        return m.topic == ROOT + "/stats/street/st-1" and (m.get("resolved_24h") or {}).get("false_alarm") == 1
+    mqtt.wait_for(counted, since=mark, timeout=5, what="resolved_24h false_alarm 1")
+    d.stop()
+    mark = mqtt.mark()
+    d.start()
+    mqtt.wait_for(counted, since=mark, timeout=5, what="resolved_24h after a restart")
+
+
+# ---- part 6: seal models ----
+
+def test_seal_model_settings(daemon, mqtt):
+    start_with(daemon, "\n[model.ds100]\nsilence_after = 2\nbattery_low = 40\n")
+    mqtt.admit("hh-1", address="1-1-1")
+    r = mqtt.cmd("install", {"device_id": "seal-1", "household_id": "hh-1", "model": "nope"})
+    assert r["ok"] is False and r["error"] == "bad_request", r
+    mark = mqtt.mark()
+    t = time.monotonic()
+    mqtt.install("seal-1", "hh-1", model="ds100")
+    mqtt.report("seal-1", {"battery": 35, "seq": 1})
+    mqtt.wait_for(is_alert(type="battery_low", household_id="hh-1"), since=mark, what="battery_low at the model's 40")
+    m = mqtt.wait_for(is_alert(type="device_silent", household_id="hh-1"), timeout=3 * 2 + 2, since=mark,
+                      what="device_silent at the model's 2 s")
+    assert m.t - t >= 2 - 0.3, m
+
+
+# ---- part 7: the daemon's liveness ----
+
+def test_status_republished_every_interval(daemon, mqtt):
+    d = daemon(status_interval=1)
+    mark = mqtt.mark()
+    first = mqtt.wait_for(lambda m: m.topic == ROOT + "/bridge/status" and m.get("state") == "online", since=mark,
+                          timeout=3 * 1 + 2, what="status again")
+    second = mqtt.wait_for(lambda m: m.topic == ROOT + "/bridge/status" and m.get("state") == "online"
+                           and m.get("at") != first.get("at") and m.t > first.t, since=mark, timeout=3 * 1 + 2,
+                           what="a later status")
+    assert 0.5 <= second.t - first.t <= 3 * 1 + 2, (first, second)
+
+
+# ---- sealctl ----
+
+def test_sealctl_field_verbs(daemon, mqtt):
+    from test_sealctl import sealctl
+    d = daemon()
+    fitted(mqtt)
+    r = sealctl("permit", "--community", "c-1", "--daily", "16:00-16:10", "--until", "+14d", "--reason", "rubbish",
+                ini=d.ini)
+    assert r.returncode == 0 and "permit_id=" in r.stdout, (r.stdout, r.stderr)
+    pid = r.stdout.split("permit_id=")[1].split()[0]
+    r = sealctl("revoke", "--permit", pid, ini=d.ini)
+    assert r.returncode == 0, (r.stdout, r.stderr)
+    r = sealctl("revoke", "--permit", pid, ini=d.ini)
+    assert r.returncode != 0 and "unknown_permit" in r.stderr, (r.stdout, r.stderr)
+    r = sealctl("permit", "--community", "c-1", "--daily", "1600-1610", "--until", "+1d", ini=d.ini)
+    assert r.returncode != 0 and "HH:MM-HH:MM" in r.stderr, (r.stdout, r.stderr)
+    closed(mqtt, "seal-1", "hh-1", seq=1)
+    mark = mqtt.mark()
+    mqtt.report("seal-1", {"door": "open", "seq": 2})
+    a = mqtt.wait_for(is_alert(type="door_open", state="raised"), since=mark, what="raised").json
+    r = sealctl("resolve", "--alert", a["alert_id"], "--by", "w1", "--outcome", "false_alarm", ini=d.ini)
+    assert r.returncode == 0, (r.stdout, r.stderr)
+    m = mqtt.wait_for(is_alert(alert_id=a["alert_id"], state="resolved"), since=mark, what="resolved")
+    assert m.json["outcome"] == "false_alarm", m
