@@ -421,3 +421,23 @@ def test_sealctl_field_verbs(daemon, mqtt):
     assert r.returncode == 0, (r.stdout, r.stderr)
     m = mqtt.wait_for(is_alert(alert_id=a["alert_id"], state="resolved"), since=mark, what="resolved")
     assert m.json["outcome"] == "false_alarm", m
+
+
+def test_gateway_alert_survives_restart_and_escalates(daemon, mqtt):
+    d = daemon(street_after=2, district_after=2, silence_after=3600)
+    for i in range(3):
+        mqtt.admit("hh-%d" % i, community="c-%d" % i, street="st-9", address="1-1-%d" % i)
+        mqtt.install("seal-%d" % i, "hh-%d" % i, gateway_id="nb-1")
+    mark = mqtt.mark()
+    mqtt.publish(ROOT + "/gw/nb-1/status", {"state": "offline"}, retain=True)
+    a = mqtt.wait_for(is_alert(type="gateway_offline", state="raised"), since=mark, what="gateway_offline").json
+    assert a["level"] == "street" and a["street_id"] == "st-9" and a["households"] == 3, a
+    d.stop()
+    mark = mqtt.mark()
+    d.start()  # the retained offline comes again: still one alert, and it escalates on time
+    e = mqtt.wait_for(is_alert(alert_id=a["alert_id"], state="escalated", level="district"), timeout=3 * 2 + 2,
+                      since=mark, what="escalated to district after the restart")
+    assert not mqtt.messages(is_alert(type="gateway_offline", state="raised"), since=mark), "a second alert"
+    mqtt.publish(ROOT + "/gw/nb-1/status", {"state": "online"}, retain=True)
+    mqtt.wait_for(is_alert(alert_id=a["alert_id"], state="cleared", level="district"), since=mark, what="cleared")
+    assert e.json["gateway_id"] == "nb-1"
