@@ -512,6 +512,7 @@ void field_free(struct engine *e)
 {
 	for (size_t i = 0; i < e->gateway_list.n; i++) {
 		struct gateway *g = e->gateway_list.v[i];
+		free(g->alert); /* an open gateway alert belongs to no household list */
 		free(g->devs);
 		free(g);
 	}

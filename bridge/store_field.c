@@ -8,18 +8,18 @@
 enum { FS_LINK_SAVE, FS_PERMIT_SAVE, FS_PERMIT_DELETE, FS_LINKS_LOAD, FS_PERMITS_LOAD, FS_COUNT };
 
 static const char *const sql[FS_COUNT] = {
-	[FS_LINK_SAVE] = "INSERT INTO seal_links(device_id, source, gateway_id, gateway_learned, model, fit_seq)"
+	[FS_LINK_SAVE] = ("INSERT INTO seal_links(device_id, source, gateway_id, gateway_learned, model, fit_seq)"
 			 " VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(device_id) DO UPDATE SET"
 			 " source = excluded.source, gateway_id = excluded.gateway_id,"
 			 " gateway_learned = excluded.gateway_learned, model = excluded.model,"
-			 " fit_seq = excluded.fit_seq",
-	[FS_PERMIT_SAVE] = "INSERT INTO field_permits(id, level, target, from_ms, until_ms, daily_from, daily_until,"
+			 " fit_seq = excluded.fit_seq"),
+	[FS_PERMIT_SAVE] = ("INSERT INTO field_permits(id, level, target, from_ms, until_ms, daily_from, daily_until,"
 			   " reason) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(id) DO UPDATE SET"
-			   " until_ms = excluded.until_ms",
-	[FS_PERMIT_DELETE] = "DELETE FROM field_permits WHERE id = ?1",
-	[FS_LINKS_LOAD] = "SELECT device_id, source, gateway_id, gateway_learned, model, fit_seq FROM seal_links",
-	[FS_PERMITS_LOAD] = "SELECT id, level, target, from_ms, until_ms, daily_from, daily_until, reason"
-			    " FROM field_permits",
+			   " until_ms = excluded.until_ms"),
+	[FS_PERMIT_DELETE] = ("DELETE FROM field_permits WHERE id = ?1"),
+	[FS_LINKS_LOAD] = ("SELECT device_id, source, gateway_id, gateway_learned, model, fit_seq FROM seal_links"),
+	[FS_PERMITS_LOAD] = ("SELECT id, level, target, from_ms, until_ms, daily_from, daily_until, reason"
+			    " FROM field_permits"),
 };
 
 struct store_field {
