@@ -88,8 +88,9 @@ def test_vendor_cannot_speak_for_native_seal(daemon, mqtt):
 
 
 def test_install_names_the_source(daemon, mqtt):
-    start_with(daemon, TASMOTA_ON)
+    d = start_with(daemon, TASMOTA_ON)
     fitted(mqtt, source="tasmota")
+    d.restart()  # the source is kept with the seal
     mark = mqtt.mark()
     mqtt.report("seal-1", {"door": "open", "seq": 1})
     mqtt.wait_for(is_rejected(topic=ROOT + "/dev/seal-1/report", reason="wrong_source"), since=mark, what="wrong_source")
@@ -244,13 +245,14 @@ def test_vendor_gateways_z2m_and_tasmota(daemon, mqtt):
 # ---- part 2: area permits and revoke ----
 
 def test_area_permit_and_revoke(daemon, mqtt):
-    daemon()
+    d = daemon()
     for hh, dev, com in (("hh-1", "seal-1", "c-1"), ("hh-2", "seal-2", "c-2")):
         mqtt.admit(hh, community=com, address="1-1-1")
         mqtt.install(dev, hh)
         closed(mqtt, dev, hh, seq=1)
     r = mqtt.ok("permit", {"community_id": "c-1", "until": iso_in(120), "reason": "testing round"})
     pid = r["permit_id"]
+    d.restart()  # the permit is kept
     mark = mqtt.mark()
     mqtt.report("seal-1", {"door": "open", "seq": 2})
     mqtt.report("seal-2", {"door": "open", "seq": 2})

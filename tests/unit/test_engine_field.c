@@ -233,6 +233,33 @@ static void test_queued_ts_bounds(void)
 	finish();
 }
 
+/* A resumed session delivers its queue before the subscriptions are confirmed:
+ * such a report may always be queued, whatever its ts. */
+static void test_queued_before_subscribed(void)
+{
+	start_quiet();
+	fitted_closed("h1", "s-1");
+	int64_t t0 = now.wall_ms;
+	struct command p = permit_cmd("h1", t0, t0 + 5 * MIN);
+	run_ok(&p);
+	engine_set_connected(E, 0, now);
+	advance(20 * MIN);
+	struct report r = rep();
+	r.has_door = 1;
+	r.door = SB_DOOR_OPEN;
+	r.has_ts = 1;
+	r.ts = t0 + 5 * MIN; /* the until, inclusive */
+	CHECK(report("s-1", &r, 0) == REPORT_APPLIED);
+	CHECK(count_kind(ACT_PUB_ALERT) == 0);
+	r.door = SB_DOOR_CLOSED;
+	report("s-1", &r, 0);
+	r.door = SB_DOOR_OPEN;
+	r.ts = t0 + 5 * MIN + 1;
+	report("s-1", &r, 0);
+	CHECK(raised(SB_ALERT_DOOR_OPEN)->alert.since_ms == t0 + 5 * MIN + 1);
+	finish();
+}
+
 /* ---- Low: changed timings take effect at once ---- */
 
 static void test_sighup_rearms_silence_and_escalation(void)
@@ -781,6 +808,7 @@ int main(void)
 	RUN(test_source_learned_then_fixed);
 	RUN(test_queued_report_judged_at_its_ts);
 	RUN(test_queued_ts_bounds);
+	RUN(test_queued_before_subscribed);
 	RUN(test_sighup_rearms_silence_and_escalation);
 	RUN(test_moved_household_closes_at_old_units);
 	RUN(test_readmit_without_address_keeps_label);
