@@ -345,6 +345,12 @@ int engine_load_gateway_alert(struct engine *e, const struct alert *src)
 
 void field_loaded(struct engine *e, struct sb_now now)
 {
+	/* Only the last 24 h of resolutions are kept (the store holds them all). */
+	size_t k = 0;
+	for (size_t i = 0; i < e->resolved_n; i++)
+		if (e->resolved[i].at_ms > now.wall_ms - 24 * 3600 * 1000LL)
+			e->resolved[k++] = e->resolved[i];
+	e->resolved_n = k;
 	for (size_t i = 0; i < e->gateway_list.n; i++) {
 		struct gateway *g = e->gateway_list.v[i];
 		if (g->alert)
