@@ -193,6 +193,7 @@ static void cmd_install(struct engine *e, const struct command *c, struct sb_now
 	}
 	field_fitted(e, d, c, now);
 	fit(e, d, h, silence, now);
+	field_after_fit(e, d, now);
 	engine_audit(e, "command", h, d->id, NULL, now, "install");
 	engine_touch_device(e, d);
 	engine_touch_household(e, h, HF_SAVE | HF_PUB);

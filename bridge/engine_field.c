@@ -185,6 +185,15 @@ static void gateway_raise(struct engine *e, struct gateway *g, struct sb_now now
 	alert_set_state(e, a, SB_AST_RAISED, NULL, NULL, now);
 }
 
+/* A seal fitted behind a gateway that is already offline: the gateway's alert
+ * is raised now if it has none (it had no active household behind it). */
+void field_after_fit(struct engine *e, struct device *d, struct sb_now now)
+{
+	struct gateway *g = d->gateway;
+	if (g && g->offline && !g->alert)
+		gateway_raise(e, g, now);
+}
+
 void gateway_alert_closed(struct engine *e, struct alert *a)
 {
 	struct gateway *g = hashmap_get(&e->gateways, a->gateway_id);

@@ -127,6 +127,7 @@ int field_battery_low(const struct engine *e, const struct device *d);
 int field_install_check(struct engine *e, const struct command *c, struct cmd_result *res);
 void field_fitted(struct engine *e, struct device *d, const struct command *c, struct sb_now now);
 void field_unfitted(struct engine *e, struct device *d, struct sb_now now);
+void field_after_fit(struct engine *e, struct device *d, struct sb_now now);
 void gateway_attach(struct engine *e, struct device *d, struct gateway *g);
 void gateway_detach(struct engine *e, struct device *d);
 struct gateway *gateway_get(struct engine *e, const char *id, int create);
