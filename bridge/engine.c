@@ -199,7 +199,17 @@ void engine_set_settings(struct engine *e, const struct engine_settings *s)
 	e->prev_street_ms = e->set.street_after_ms;
 	e->prev_district_ms = e->set.district_after_ms;
 	e->prev_reminder_ms = e->set.reminder_after_ms;
-	e->rearm_pending = 1;
+	/* A SIGHUP for log rotation changes nothing: a million timers stay as they are. */
+	int roster = e->set.silence_after_ms != s->silence_after_ms ||
+		     e->set.unmonitored_after_ms != s->unmonitored_after_ms || e->set.n_models != s->n_models;
+	for (int i = 0; !roster && i < s->n_models; i++)
+		roster = strcmp(e->set.models[i].name, s->models[i].name) != 0 ||
+			 e->set.models[i].silence_after_ms != s->models[i].silence_after_ms ||
+			 e->set.models[i].battery_low != s->models[i].battery_low;
+	e->rearm_roster |= roster;
+	e->rearm_pending |= roster || e->set.street_after_ms != s->street_after_ms ||
+			    e->set.district_after_ms != s->district_after_ms ||
+			    e->set.reminder_after_ms != s->reminder_after_ms;
 	e->set = *s;
 	if (e->next_stats_mono != INT64_MAX && old != s->stats_interval_ms)
 		e->next_stats_mono = e->next_stats_mono - old + s->stats_interval_ms;

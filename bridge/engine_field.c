@@ -519,7 +519,9 @@ void field_rearm(struct engine *e, struct sb_now now)
 {
 	e->rearm_pending = 0;
 	void *arg[2] = {e, &now};
-	objmap_each(&e->households, rearm_household, arg);
+	if (e->rearm_roster)
+		objmap_each(&e->households, rearm_household, arg);
+	e->rearm_roster = 0;
 	hashmap_each(&e->alerts, rearm_alert, arg);
 }
 

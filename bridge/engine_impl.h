@@ -58,6 +58,7 @@ struct engine {
 	int64_t deaf_from_wall;  /* wall time it last stopped hearing (or last heard anything, at start) */
 	int rearm_pending;       /* settings changed: deadlines are re-armed at the next tick */
 	int64_t prev_street_ms, prev_district_ms, prev_reminder_ms; /* before that change */
+	int rearm_roster;        /* silence, unmonitored or a model changed: every household and seal too */
 	struct hashmap gateways; /* id -> struct gateway */
 	struct ptrvec gateway_list;
 	struct ptrvec model_names; /* interned model names; device->model is index + 1 */
