@@ -11,6 +11,7 @@
 
 #include "codec_seal.h"
 #include "json_util.h"
+#include "tzwin.h"
 
 /* JSON numbers are doubles: beyond 2^53 integers are no longer exact. */
 #define MAX_SAFE_INT 9007199254740991.0
@@ -365,16 +366,15 @@ done:
 enum field {
 	F_HOUSEHOLD, F_DISTRICT, F_STREET, F_COMMUNITY, F_DEVICE, F_ALERT, F_BY,
 	F_START, F_END, F_FROM, F_UNTIL, F_ADDRESS, F_CATEGORY, F_PERSONS,
-	F_SILENCE, F_REASON, F_NOTE,
-	F_MODEL, F_BATCH, F_RESULT, /* seal custody */
-	F_NONE
+	F_SILENCE, F_REASON, F_NOTE, F_MODEL, F_BATCH, F_RESULT, F_SOURCE, F_GATEWAY, F_PERMIT, F_DAILY,
+	F_OUTCOME, F_NONE
 };
 
 static const char *const field_names[F_NONE] = {
 	"household_id", "district_id", "street_id", "community_id", "device_id", "alert_id", "by",
 	"start", "end", "from", "until", "address", "category", "persons",
-	"silence_after", "reason", "note",
-	"model", "batch", "result"};
+	"silence_after", "reason", "note", "model", "batch", "result", "source", "gateway_id", "permit_id",
+	"daily", "outcome"};
 
 struct field_use {
 	enum field f;
@@ -386,16 +386,20 @@ static const struct field_use op_fields[SB_OP_COUNT][10] = {
 	[SB_OP_ADMIT] = {{F_HOUSEHOLD, 1}, {F_DISTRICT, 1}, {F_STREET, 1}, {F_COMMUNITY, 1}, {F_END, 1},
 			 {F_START, 0}, {F_ADDRESS, 0}, {F_CATEGORY, 0}, {F_PERSONS, 0}, {F_NONE, 0}},
 	[SB_OP_RELEASE] = {{F_HOUSEHOLD, 1}, {F_REASON, 0}, {F_NONE, 0}},
-	[SB_OP_INSTALL] = {{F_DEVICE, 1}, {F_HOUSEHOLD, 1}, {F_SILENCE, 0}, {F_NONE, 0}},
+	[SB_OP_INSTALL] = {{F_DEVICE, 1}, {F_HOUSEHOLD, 1}, {F_SILENCE, 0}, {F_SOURCE, 0}, {F_GATEWAY, 0},
+			   {F_MODEL, 0}, {F_NONE, 0}},
 	[SB_OP_UNINSTALL] = {{F_DEVICE, 1}, {F_NONE, 0}},
-	[SB_OP_PERMIT] = {{F_HOUSEHOLD, 1}, {F_UNTIL, 1}, {F_FROM, 0}, {F_REASON, 0}, {F_NONE, 0}},
+	/* One target of household_id, community_id, street_id, district_id: checked after the row. */
+	[SB_OP_PERMIT] = {{F_HOUSEHOLD, 0}, {F_COMMUNITY, 0}, {F_STREET, 0}, {F_DISTRICT, 0}, {F_UNTIL, 1},
+			  {F_FROM, 0}, {F_REASON, 0}, {F_DAILY, 0}, {F_NONE, 0}},
 	[SB_OP_ACK] = {{F_ALERT, 1}, {F_BY, 1}, {F_NOTE, 0}, {F_NONE, 0}},
-	[SB_OP_RESOLVE] = {{F_ALERT, 1}, {F_BY, 1}, {F_NOTE, 0}, {F_NONE, 0}},
+	[SB_OP_RESOLVE] = {{F_ALERT, 1}, {F_BY, 1}, {F_NOTE, 0}, {F_OUTCOME, 0}, {F_NONE, 0}},
 	/* Seal custody; allocate's "exactly one of street_id or community_id" is the engine's. */
 	[SB_OP_REGISTER] = {{F_DEVICE, 1}, {F_MODEL, 0}, {F_BATCH, 0}, {F_NOTE, 0}, {F_NONE, 0}},
 	[SB_OP_ALLOCATE] = {{F_DEVICE, 1}, {F_STREET, 0}, {F_COMMUNITY, 0}, {F_NONE, 0}},
 	[SB_OP_INSPECT] = {{F_DEVICE, 1}, {F_RESULT, 1}, {F_NOTE, 0}, {F_NONE, 0}},
 	[SB_OP_SWAP] = {{F_HOUSEHOLD, 1}, {F_DEVICE, 1}, {F_NONE, 0}},
+	[SB_OP_REVOKE] = {{F_PERMIT, 1}, {F_NONE, 0}},
 };
 
 static int decode_silence(const cJSON *v, struct command *c, char *err)
@@ -434,6 +438,54 @@ static int decode_result(const cJSON *v, struct command *c, char *err)
 	seterr(err, "field 'result': expected \"ok\", \"faulty\" or \"lost\" (got %s%s%s)", s ? "\"" : "",
 	       s ? q : type_name(v), s ? "\"" : "");
 	return -1;
+}
+
+/* {"from": "HH:MM", "until": "HH:MM"}, nothing else. */
+static int decode_daily(const cJSON *v, struct command *c, char *err)
+{
+	const char *what = "field 'daily': expected {\"from\": \"HH:MM\", \"until\": \"HH:MM\"} (00:00-23:59)";
+	if (!cJSON_IsObject(v)) {
+		seterr(err, "%s (got %s)", what, type_name(v));
+		return -1;
+	}
+	const cJSON *f = json_member(v, "from"), *u = json_member(v, "until");
+	int n = 0;
+	for (const cJSON *x = v->child; x; x = x->next)
+		n++;
+	int from = f && cJSON_IsString(f) ? tzwin_parse_hhmm(f->valuestring) : -1;
+	int until = u && cJSON_IsString(u) ? tzwin_parse_hhmm(u->valuestring) : -1;
+	if (n != 2 || from < 0 || until < 0) {
+		seterr(err, "%s", what);
+		return -1;
+	}
+	if (from == until) {
+		seterr(err, "field 'daily': 'from' and 'until' are the same time");
+		return -1;
+	}
+	c->has_daily = 1;
+	c->daily_from = from;
+	c->daily_until = until;
+	return 0;
+}
+
+/* A permit names exactly one target: a household or one unit. */
+static int permit_target(struct command *c, char *err)
+{
+	int n = 0;
+	c->area = 0;
+	if (c->household_id[0])
+		n++;
+	for (int l = 0; l < SB_LEVEL_COUNT; l++)
+		if (c->unit_id[l][0]) {
+			n++;
+			c->area = 1 + l;
+		}
+	if (n != 1) {
+		seterr(err, "%s: give exactly one of household_id, community_id, street_id, district_id",
+		       n ? "more than one target" : "missing target");
+		return -1;
+	}
+	return 0;
 }
 
 static int decode_field(enum field f, const cJSON *v, struct command *c, char *err)
@@ -499,6 +551,26 @@ static int decode_field(enum field f, const cJSON *v, struct command *c, char *e
 		return get_id(v, name, c->batch, err);
 	case F_RESULT:
 		return decode_result(v, c, err);
+	case F_SOURCE:
+		if (!cJSON_IsString(v) || sb_source_parse(v->valuestring, &c->source) < 0) {
+			c->source = SB_SRC_NONE;
+			seterr(err, "field 'source': expected one of native, zigbee2mqtt, shelly, tasmota");
+			return -1;
+		}
+		return 0;
+	case F_GATEWAY:
+		return get_id(v, name, c->gateway_id, err);
+	case F_PERMIT:
+		return get_id(v, name, c->permit_id, err);
+	case F_DAILY:
+		return decode_daily(v, c, err);
+	case F_OUTCOME:
+		if (!cJSON_IsString(v) || sb_outcome_parse(v->valuestring, &c->outcome) < 0) {
+			seterr(err, "field 'outcome': expected one of false_alarm, errand, violation, device_fault, other");
+			return -1;
+		}
+		c->has_outcome = 1;
+		return 0;
 	case F_NONE:
 		break;
 	}
@@ -567,6 +639,8 @@ int codec_decode_command(enum sb_op op, const char *buf, size_t len, struct comm
 		if (decode_field(u->f, v, c, err) < 0)
 			goto done;
 	}
+	if (op == SB_OP_PERMIT && permit_target(c, err) < 0)
+		goto done;
 	rc = 0;
 done:
 	cJSON_Delete(root);
@@ -768,6 +842,12 @@ static const char *unit_id(const struct household *h, enum sb_level l)
 	return u ? u->id : NULL;
 }
 
+/* The unit an alert went to at this level, else the household's. */
+static const char *alert_unit(const struct alert *a, const struct household *h, enum sb_level l)
+{
+	return a->unit_id[l][0] ? a->unit_id[l] : unit_id(h, l);
+}
+
 char *codec_encode_alert(const struct alert_msg *m)
 {
 	const struct alert *a = &m->alert;
@@ -781,20 +861,26 @@ char *codec_encode_alert(const struct alert_msg *m)
 	add_str(o, "type", sb_alert_type_name(a->type), &ok);
 	add_str(o, "state", sb_alert_state_name(a->state), &ok);
 	add_str(o, "level", sb_level_name(m->to_level), &ok);
-	add_str(o, "household_id", a->household_id, &ok);
+	add_str_or_null(o, "household_id", a->household_id, &ok);
 	add_str(o, "address", h ? h->address : NULL, &ok);
 	add_str_or_null(o, "device_id", a->device_id, &ok);
-	add_str(o, "community_id", unit_id(h, SB_LEVEL_COMMUNITY), &ok);
-	add_str(o, "street_id", unit_id(h, SB_LEVEL_STREET), &ok);
-	add_str(o, "district_id", unit_id(h, SB_LEVEL_DISTRICT), &ok);
+	add_str(o, "community_id", alert_unit(a, h, SB_LEVEL_COMMUNITY), &ok);
+	add_str(o, "street_id", alert_unit(a, h, SB_LEVEL_STREET), &ok);
+	add_str(o, "district_id", alert_unit(a, h, SB_LEVEL_DISTRICT), &ok);
+	if (a->type == SB_ALERT_GATEWAY_OFFLINE) {
+		add_str(o, "gateway_id", a->gateway_id, &ok);
+		add_int(o, "households", a->households, &ok);
+	}
 	add_time(o, "since", a->since_ms, &ok);
 	add_time(o, "at", m->at_ms, &ok);
 	add_int(o, "count", a->count, &ok);
 	add_str_or_null(o, "category", h ? sb_category_name(h->category) : NULL, &ok);
-	if (a->state == SB_AST_ACKED || a->state == SB_AST_RESOLVED) {
+	if (a->state == SB_AST_ACKED || a->state == SB_AST_RESOLVED || a->state == SB_AST_REMINDED) {
 		add_str_or_null(o, "by", a->by, &ok);
 		add_str_or_null(o, "note", a->note, &ok);
 	}
+	if (a->state == SB_AST_RESOLVED)
+		add_str(o, "outcome", sb_outcome_name((enum sb_outcome)a->outcome), &ok);
 	return finish(o, ok);
 }
 
@@ -820,6 +906,7 @@ char *codec_encode_state(const struct household *h, int64_t at_ms)
 	add_str(o, "device_id", d ? d->id : NULL, &ok);
 	add_str(o, "door", d ? sb_door_name(d->door) : sb_door_name(SB_DOOR_UNKNOWN), &ok);
 	add_bool(o, "online", d ? sb_device_online(d) : 0, &ok);
+	add_str(o, "gateway", d && d->gateway ? (d->gateway->offline ? "offline" : "online") : NULL, &ok);
 	if (d && d->last_seen_ms != 0)
 		add_time(o, "last_seen", d->last_seen_ms, &ok);
 	else
@@ -886,6 +973,12 @@ char *codec_encode_stats(const struct stats_msg *m)
 	add_int(o, "doors_open", m->doors_open, &ok);
 	add_int(o, "open_alerts", m->open_alerts, &ok);
 	codec_add_seals(o, m->seals, &ok);
+	add_int(o, "gateway_offline", m->gateway_offline, &ok);
+	cJSON *r24 = cJSON_AddObjectToObject(o, "resolved_24h");
+	if (!r24)
+		ok = 0;
+	for (int i = 0; r24 && i < SB_OUT_COUNT; i++)
+		add_int(r24, sb_outcome_name((enum sb_outcome)i), m->resolved_24h[i], &ok);
 	add_time(o, "at", m->at_ms, &ok);
 	return finish(o, ok);
 }
@@ -908,6 +1001,8 @@ char *codec_encode_reply(const struct command *c, enum sb_op op, const struct cm
 		add_str(o, "household_id", c->household_id, &ok);
 	if (c && c->device_id[0])
 		add_str(o, "device_id", c->device_id, &ok);
+	if (r->permit_id[0])
+		add_str(o, "permit_id", r->permit_id, &ok);
 	if (r->alert_id[0])
 		add_str(o, "alert_id", r->alert_id, &ok);
 	else if (c && c->alert_id[0])

@@ -9,6 +9,8 @@
 #include "config.h"
 
 #include "log.h"
+#include "model.h"
+#include "tzwin.h"
 
 #include <errno.h>
 #include <ini.h>
@@ -40,6 +42,8 @@ struct setting {
 static const char *check_uri(const char *v);
 static const char *check_client_id(const char *v);
 static const char *check_topic_root(const char *v);
+static const char *check_timezone(const char *v);
+static const char *check_id(const char *v);
 
 #define OFF(field) offsetof(struct config, field)
 #define STR_LEN_MAX (CONFIG_STR_MAX - 1)
@@ -70,15 +74,20 @@ static const struct setting settings[] = {
 	{"timing", "battery_low", SET_INT, OFF(timing.battery_low), 0, 100, NULL, "20"},
 	{"timing", "stats_interval", SET_SECONDS, OFF(timing.stats_interval_ms), STATS_MIN_MS,
 	 DURATION_MAX_MS, NULL, "60"},
+	{"timing", "timezone", SET_STRING, OFF(timing.timezone), 1, 128, check_timezone, "UTC"},
+	{"timing", "status_interval", SET_SECONDS, OFF(timing.status_interval_ms), 1000, DURATION_MAX_MS, NULL, "60"},
 	{"escalation", "street_after", SET_SECONDS, OFF(escalation.street_after_ms), DURATION_MIN_MS,
 	 DURATION_MAX_MS, NULL, "600"},
 	{"escalation", "district_after", SET_SECONDS, OFF(escalation.district_after_ms),
 	 DURATION_MIN_MS, DURATION_MAX_MS, NULL, "900"},
+	{"escalation", "reminder_after", SET_SECONDS, OFF(escalation.reminder_after_ms), 0, DURATION_MAX_MS, NULL,
+	 "0"},
 	{"log", "level", SET_LEVEL, OFF(log.level), 0, 0, NULL, "info"},
 	{"log", "file", SET_STRING, OFF(log.file), 0, STR_LEN_MAX, NULL, ""},
 	{"zigbee2mqtt", "enabled", SET_BOOL, OFF(zigbee2mqtt.enabled), 0, 0, NULL, "false"},
 	{"zigbee2mqtt", "base_topic", SET_STRING, OFF(zigbee2mqtt.base_topic), 1, 128, check_topic_root,
 	 "zigbee2mqtt"},
+	{"zigbee2mqtt", "gateway_id", SET_STRING, OFF(zigbee2mqtt.gateway_id), 1, 64, check_id, "z2m"},
 	{"shelly", "enabled", SET_BOOL, OFF(shelly.enabled), 0, 0, NULL, "false"},
 	{"tasmota", "enabled", SET_BOOL, OFF(tasmota.enabled), 0, 0, NULL, "false"},
 	{"tasmota", "switch_closed", SET_ONOFF, OFF(tasmota.switch_closed_on), 0, 0, NULL, "ON"},
@@ -138,6 +147,17 @@ static const char *check_topic_root(const char *v)
 	if (v[0] == '$')
 		return "must not start with '$'";
 	return NULL;
+}
+
+static const char *check_timezone(const char *v)
+{
+	static char why[256]; /* config loading is single-threaded */
+	return tzwin_check(v, why) < 0 ? why : NULL;
+}
+
+static const char *check_id(const char *v)
+{
+	return sb_id_valid(v) ? NULL : "must be an id (A-Z a-z 0-9 _ -, 1-64 characters)";
 }
 
 static void err_add(struct parse *p, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -354,6 +374,37 @@ static int section_known(const char *name)
 	return 0;
 }
 
+static const char model_prefix[] = "model.";
+
+/* [model.<name>]: silence_after and battery_low, each at most once. */
+static void model_setting(struct parse *p, const char *key, const char *value)
+{
+	struct config_model *m = &p->c->models[p->c->n_models - 1];
+	int *line;
+	if (strcmp(key, "silence_after") == 0)
+		line = &m->line_silence;
+	else if (strcmp(key, "battery_low") == 0)
+		line = &m->line_battery;
+	else {
+		err_add(p, p->lineno, "unknown setting \"%.64s\" in [%s] (silence_after, battery_low)", key,
+			p->section);
+		return;
+	}
+	if (*line) {
+		err_add(p, p->lineno, "%s.%s: already set on line %d", p->section, key, *line);
+		return;
+	}
+	*line = p->lineno;
+	int ok = line == &m->line_silence
+			 ? config_parse_seconds(value, DURATION_MIN_MS, DURATION_MAX_MS, &m->silence_after_ms) == 0
+			 : parse_int(value, 0, 100, &m->battery_low) == 0;
+	if (!ok)
+		err_add(p, p->lineno, "%s.%s: %s (got \"%.64s\")", p->section, key,
+			line == &m->line_silence ? "must be a duration in seconds from 0.01 to 2592000"
+						 : "must be an integer from 0 to 100",
+			value);
+}
+
 static int handler(void *user, const char *section, const char *key, const char *value)
 {
 	struct parse *p = user;
@@ -365,6 +416,10 @@ static int handler(void *user, const char *section, const char *key, const char 
 		return 1;
 	if (!p->section[0]) {
 		err_add(p, p->lineno, "\"%.64s\" is not in a [section]", key);
+		return 1;
+	}
+	if (strncmp(p->section, model_prefix, sizeof model_prefix - 1) == 0) {
+		model_setting(p, key, value);
 		return 1;
 	}
 	for (size_t i = 0; i < N_SETTINGS; i++) {
@@ -386,6 +441,33 @@ static int handler(void *user, const char *section, const char *key, const char 
 	}
 	err_add(p, p->lineno, "unknown setting \"%.64s\" in [%s]", key, p->section);
 	return 1;
+}
+
+static int take_model(struct parse *p)
+{
+	const char *name = p->section + sizeof model_prefix - 1;
+	struct config *c = p->c;
+	p->section_ok = 0;
+	if (!sb_id_valid(name)) {
+		err_add(p, p->lineno, "[%s]: a model name must be an id (A-Z a-z 0-9 _ -, 1-64 characters)", p->section);
+		return -1;
+	}
+	for (int i = 0; i < c->n_models; i++)
+		if (strcmp(c->models[i].name, name) == 0) {
+			err_add(p, p->lineno, "[%s]: already defined on line %d", p->section, c->models[i].line);
+			return -1;
+		}
+	if (c->n_models >= CONFIG_MODELS_MAX) {
+		err_add(p, p->lineno, "[%s]: at most %d models", p->section, CONFIG_MODELS_MAX);
+		return -1;
+	}
+	struct config_model *m = &c->models[c->n_models++];
+	memset(m, 0, sizeof *m);
+	snprintf(m->name, sizeof m->name, "%s", name);
+	m->battery_low = -1;
+	m->line = p->lineno;
+	p->section_ok = 1;
+	return 0;
 }
 
 /* Checks a header line and tracks the section. 0 if the line may go to inih. */
@@ -411,6 +493,8 @@ static int take_header(struct parse *p, char *line)
 		n = sizeof p->section - 1;
 	memcpy(p->section, line + 1, n);
 	p->section[n] = '\0';
+	if (strncmp(p->section, model_prefix, sizeof model_prefix - 1) == 0)
+		return take_model(p);
 	if (!section_known(p->section)) {
 		err_add(p, p->lineno, "unknown section [%s]", p->section);
 		p->section_ok = 0;

@@ -7,6 +7,7 @@
 
 #define CONFIG_STR_MAX 512
 #define CONFIG_ERR_MAX 1024
+#define CONFIG_MODELS_MAX 32
 
 struct config {
 	struct {
@@ -27,10 +28,21 @@ struct config {
 	struct {
 		int64_t silence_after_ms, unmonitored_after_ms, stats_interval_ms;
 		int battery_low;
+		char timezone[CONFIG_STR_MAX]; /* IANA zone of daily permits, "UTC" */
+		int64_t status_interval_ms;    /* R/bridge/status online is republished this often */
 	} timing;
 	struct {
 		int64_t street_after_ms, district_after_ms;
+		int64_t reminder_after_ms; /* 0: no reminders */
 	} escalation;
+	/* [model.<name>] sections: a seal model's own settings (0 / -1: not set). */
+	struct config_model {
+		char name[65];
+		int64_t silence_after_ms;
+		int battery_low;
+		int line, line_silence, line_battery;
+	} models[CONFIG_MODELS_MAX];
+	int n_models;
 	struct {
 		char level[16]; /* debug, info, warning, error */
 		char file[CONFIG_STR_MAX]; /* "" = stderr */
@@ -39,6 +51,7 @@ struct config {
 	struct {
 		int enabled;
 		char base_topic[CONFIG_STR_MAX];
+		char gateway_id[CONFIG_STR_MAX]; /* the instance's gateway id, "z2m" */
 	} zigbee2mqtt;
 	struct {
 		int enabled;

@@ -120,6 +120,12 @@ void engine_end(struct engine *e, struct sb_now now)
 	}
 	for (size_t i = 0; i < e->touched_d.n; i++) {
 		struct device *d = e->touched_d.v[i];
+		if (d->flags & DF_LINK) {
+			struct action *x = engine_emit(e, ACT_SAVE_SEAL_LINK);
+			if (x)
+				x->u.device = d;
+			d->flags &= (uint8_t)~DF_LINK;
+		}
 		if (d->flags & DF_SAVE) {
 			struct action *x = engine_emit(e, ACT_SAVE_DEVICE);
 			if (x)
@@ -182,6 +188,9 @@ struct engine *engine_new(const struct engine_settings *s, const char *alert_pre
 	hashmap_init(&e->alerts);
 	hashmap_init(&e->closed);
 	hashmap_init(&e->seal_info);
+	hashmap_init(&e->gateways);
+	hashmap_init(&e->permits);
+	hashmap_init(&e->permit_targets);
 	timerq_init(&e->timers);
 	e->next_stats_mono = INT64_MAX;
 	return e;
@@ -190,6 +199,21 @@ struct engine *engine_new(const struct engine_settings *s, const char *alert_pre
 void engine_set_settings(struct engine *e, const struct engine_settings *s)
 {
 	int64_t old = e->set.stats_interval_ms;
+	/* Deadlines armed under the old values move at the next tick (field_rearm). */
+	e->prev_street_ms = e->set.street_after_ms;
+	e->prev_district_ms = e->set.district_after_ms;
+	e->prev_reminder_ms = e->set.reminder_after_ms;
+	/* A SIGHUP for log rotation changes nothing: a million timers stay as they are. */
+	int roster = e->set.silence_after_ms != s->silence_after_ms ||
+		     e->set.unmonitored_after_ms != s->unmonitored_after_ms || e->set.n_models != s->n_models;
+	for (int i = 0; !roster && i < s->n_models; i++)
+		roster = strcmp(e->set.models[i].name, s->models[i].name) != 0 ||
+			 e->set.models[i].silence_after_ms != s->models[i].silence_after_ms ||
+			 e->set.models[i].battery_low != s->models[i].battery_low;
+	e->rearm_roster |= roster;
+	e->rearm_pending |= roster || e->set.street_after_ms != s->street_after_ms ||
+			    e->set.district_after_ms != s->district_after_ms ||
+			    e->set.reminder_after_ms != s->reminder_after_ms;
 	e->set = *s;
 	if (e->next_stats_mono != INT64_MAX && old != s->stats_interval_ms)
 		e->next_stats_mono = e->next_stats_mono - old + s->stats_interval_ms;
@@ -235,6 +259,8 @@ void engine_free(struct engine *e)
 	}
 	hashmap_each(&e->closed, free_key, NULL);
 	custody_free(e);
+	permit_free_all(e);
+	field_free(e);
 	objmap_free(&e->households);
 	objmap_free(&e->devices);
 	arena_free(&e->arena);
@@ -336,6 +362,7 @@ struct device *engine_new_device(struct engine *e, const char *id)
 	d->battery = -1;
 	d->tamper = -1;
 	d->seq = -1;
+	d->fit_seq = -1;
 	d->silence_timer.idx = TIMER_IDLE;
 	d->silence_timer.kind = TK_SILENCE;
 	return d;
@@ -441,6 +468,9 @@ int engine_load_device(struct engine *e, const char *id, const struct device *sr
 	d->last_seen_ms = src->last_seen_ms;
 	d->heard = src->heard;
 	d->silent = src->silent;
+	d->judged_ms = src->last_seen_ms > src->fitted_ms ? src->last_seen_ms : src->fitted_ms;
+	if (src->last_seen_ms > e->deaf_from_wall)
+		e->deaf_from_wall = src->last_seen_ms; /* the last we heard anything: about when we last ran */
 	/* Nothing was heard in this run yet: silence counts from when we can hear. */
 	d->last_seen_mono = INT64_MIN;
 	custody_loaded_device(e, d);
@@ -454,6 +484,14 @@ int engine_load_alert(struct engine *e, const struct alert *src)
 	if (src->state == SB_AST_RESOLVED || src->state == SB_AST_CLEARED) {
 		if (hashmap_get(&e->closed, src->id))
 			return 0;
+		if (src->state == SB_AST_RESOLVED && src->closed_ms > 0) {
+			const struct household *rh = objmap_get(&e->households, src->household_id);
+			const char *u[SB_LEVEL_COUNT];
+			for (int l = 0; l < SB_LEVEL_COUNT; l++)
+				u[l] = rh && rh->place ? rh->place->unit[l]->id : src->unit_id[l][0] ? src->unit_id[l] : NULL;
+			if (engine_load_resolved(e, u, (enum sb_outcome)src->outcome, src->closed_ms) == -1)
+				return -1;
+		}
 		char *k = dup_or_null(src->id);
 		if (!k || hashmap_put(&e->closed, k, (void *)(uintptr_t)(src->state + 1)) < 0) {
 			free(k);
@@ -461,6 +499,8 @@ int engine_load_alert(struct engine *e, const struct alert *src)
 		}
 		return 0;
 	}
+	if (src->type == SB_ALERT_GATEWAY_OFFLINE)
+		return engine_load_gateway_alert(e, src);
 	struct household *h = objmap_get(&e->households, src->household_id);
 	if (!h || sb_household_alert(h, src->type) || hashmap_get(&e->alerts, src->id))
 		return -2;
@@ -528,14 +568,19 @@ void engine_loaded(struct engine *e, struct sb_now now)
 	e->hear_since_mono = now.mono_ms;
 	void *arg[2] = {e, &now};
 	objmap_each(&e->households, loaded_household, arg);
+	field_loaded(e, now);
 	e->wall_offset = now.wall_ms - now.mono_ms;
 	e->next_stats_mono = now.mono_ms + e->set.stats_interval_ms;
 }
 
 void engine_set_connected(struct engine *e, int connected, struct sb_now now)
 {
-	if (connected && !e->connected)
+	if (connected && !e->connected) {
 		e->hear_since_mono = now.mono_ms;
+		e->hear_since_wall = now.wall_ms;
+	}
+	if (!connected && e->connected)
+		e->deaf_from_wall = now.wall_ms;
 	e->connected = connected;
 }
 
@@ -563,6 +608,8 @@ int engine_tick_some(struct engine *e, struct sb_now now, size_t max, struct act
 		objmap_each(&e->households, rearm_wall, arg);
 		e->wall_offset = off;
 	}
+	if (e->rearm_pending)
+		field_rearm(e, now);
 	struct sb_timer *t;
 	size_t n = 0;
 	while (n < max && (t = timerq_pop_due(&e->timers, now.mono_ms))) {

@@ -6,6 +6,8 @@
 
 #include "model.h"
 
+#define ENGINE_MODELS_MAX 32
+
 struct engine_settings {
 	int64_t silence_after_ms;
 	int64_t unmonitored_after_ms;
@@ -13,6 +15,14 @@ struct engine_settings {
 	int64_t district_after_ms;
 	int64_t stats_interval_ms;
 	int battery_low;
+	int64_t reminder_after_ms; /* 0: off */
+	/* [model.<name>] sections: 0 / -1 = the model does not set it. */
+	struct engine_model {
+		char name[SB_ID_MAX + 1];
+		int64_t silence_after_ms;
+		int battery_low;
+	} models[ENGINE_MODELS_MAX];
+	int n_models;
 };
 
 enum action_kind {
@@ -27,7 +37,9 @@ enum action_kind {
 	ACT_PUB_STATS,       /* u.stats */
 	ACT_AUDIT,           /* u.audit */
 	ACT_SAVE_SEAL,       /* u.seal: persist a seal's custody (after its ACT_SAVE_DEVICE) */
-	ACT_PUB_SEAL         /* u.seal: retained seal state */
+	ACT_PUB_SEAL,        /* u.seal: retained seal state */
+	ACT_SAVE_SEAL_LINK,  /* u.device: its source, gateway, model and seq at fitting */
+	ACT_SAVE_PERMIT      /* u.permit: a permit with an id (saved or, when gone, deleted) */
 };
 
 struct alert_msg {
@@ -41,6 +53,8 @@ struct alert_msg {
 struct stats_msg {
 	const struct unit *unit;
 	int households, fitted, online, silent, doors_open, open_alerts;
+	int gateway_offline;                /* fitted seals behind an offline gateway */
+	int resolved_24h[SB_OUT_COUNT];     /* alerts of the unit resolved in the last 24 h, by outcome */
 	int64_t at_ms;
 	int seals[SB_SEAL_STATE_COUNT]; /* held by the unit; in_stock (-1: left out) only for districts */
 };
@@ -64,6 +78,17 @@ struct seal_rec {
 	int64_t at_ms;
 };
 
+/* A permit with an id: for one household or a whole unit, maybe daily. */
+struct permit_rec {
+	char id[SB_ID_MAX + 1];
+	int level;                          /* -1: household target, else enum sb_level */
+	char target[SB_ID_MAX + 1];         /* household or unit id */
+	int64_t from_ms, until_ms;          /* wall, inclusive */
+	int daily_from, daily_until;        /* minutes of the local day; -1: not daily */
+	int gone;                           /* revoked or lapsed: delete it */
+	char reason[SB_TEXT_MAX + 1];
+};
+
 struct audit_rec {
 	const char *kind;             /* static string: "door", "report", "alert", "release", ... */
 	char household_id[SB_ID_MAX + 1];
@@ -84,6 +109,7 @@ struct action {
 		struct stats_msg stats;
 		struct audit_rec audit;
 		struct seal_rec seal;
+		struct permit_rec permit;
 	} u;
 };
 
@@ -101,7 +127,9 @@ enum report_result {
 	REPORT_APPLIED,        /* accepted (state change or sign of life) */
 	REPORT_DUPLICATE,      /* seq not above the last accepted one */
 	REPORT_STALE_RETAINED, /* retained re-delivery, not newer than stored state */
-	REPORT_UNKNOWN_DEVICE  /* no seal with that id is fitted */
+	REPORT_UNKNOWN_DEVICE, /* no seal with that id is fitted */
+	REPORT_WRONG_SOURCE,   /* the seal speaks through another source */
+	REPORT_RESTARTED       /* applied; the seal restarted its seq (reboot, new battery) */
 };
 
 /* Outcome of a command; error is NULL on success or one of the interface codes. */
@@ -110,6 +138,7 @@ struct cmd_result {
 	const char *error;
 	char message[256];
 	char alert_id[SB_ID_MAX + 1]; /* for ack/resolve */
+	char permit_id[SB_ID_MAX + 1]; /* for permit/revoke */
 	int changed;                  /* 0 when the command was a no-op repeat */
 	const char *seal_state;       /* custody commands: the seal's state afterwards, else NULL */
 };
@@ -169,6 +198,25 @@ void engine_set_connected(struct engine *e, int connected, struct sb_now now);
 
 enum report_result engine_report(struct engine *e, const char *device_id, const struct report *r,
 				 int retained, struct sb_now now, struct actions *out);
+/* The same, from a source (SB_SRC_NONE: the caller does not say) and through
+ * a vendor's gateway (NULL: none), e.g. Zigbee2MQTT's or a Tasmota bridge. */
+enum report_result engine_report_from(struct engine *e, const char *device_id, enum sb_source src,
+				      const char *gateway_id, const struct report *r, int retained,
+				      struct sb_now now, struct actions *out);
+/* A gateway's status: online (1) or offline (0). */
+void engine_gateway_status(struct engine *e, const char *gateway_id, int online, struct sb_now now,
+			   struct actions *out);
+const struct gateway *engine_gateway(const struct engine *e, const char *id);
+
+/* Loading what the field-operations tables hold (after households and devices, before alerts). */
+int engine_load_seal_link(struct engine *e, const char *device_id, enum sb_source src, const char *gateway_id,
+			  int gateway_learned, const char *model, int64_t fit_seq);
+int engine_load_permit_rec(struct engine *e, const struct permit_rec *p);
+/* A resolved alert of the last 24 h, for resolved_24h in the statistics. */
+int engine_load_resolved(struct engine *e, const char *const unit_ids[SB_LEVEL_COUNT], enum sb_outcome o,
+			 int64_t closed_ms);
+/* The model's name, or NULL. */
+const char *engine_model_name(const struct engine *e, const struct device *d);
 void engine_command(struct engine *e, const struct command *c, struct sb_now now,
 		    struct cmd_result *res, struct actions *out);
 /* Fire every deadline at or before now. */

@@ -8,9 +8,25 @@
 
 #include "engine_impl.h"
 
+/* Alert, gateway-alert and permit ids share the durable counter. Past the
+ * reserved block (the store failed for that long) the number could be handed
+ * out again after a restart: this start's tag keeps it apart. */
+void engine_take_id(struct engine *e, const char *infix, char *out, size_t n)
+{
+	if (e->next_alert_no < e->alert_limit)
+		snprintf(out, n, "%s-%s%lld", e->prefix, infix, (long long)e->next_alert_no);
+	else
+		snprintf(out, n, "%s-%s%lld_%s", e->prefix, infix, (long long)e->next_alert_no, e->start_tag);
+	e->next_alert_no++;
+	e->counter_dirty = 1; /* saved once per call, however many ids it took */
+}
+
 static void publish(struct engine *e, struct alert *a, enum sb_level level, struct sb_now now)
 {
-	struct household *h = objmap_get(&e->households, a->household_id);
+	struct household *h = a->household_id[0] ? objmap_get(&e->households, a->household_id) : NULL;
+	/* The first message at a level fixes its unit: later ones go to the same. */
+	if (!a->unit_id[level][0] && h && h->place)
+		snprintf(a->unit_id[level], sizeof(a->unit_id[level]), "%s", h->place->unit[level]->id);
 	struct action *x = engine_emit(e, ACT_PUB_ALERT);
 	if (!x)
 		return; /* oom is flagged; the number is not used, so no event id is skipped */
@@ -36,9 +52,16 @@ static int escalates(const struct alert *a)
 	       (a->state == SB_AST_RAISED || a->state == SB_AST_ESCALATED);
 }
 
+static int reminds(const struct engine *e, const struct alert *a)
+{
+	return e->set.reminder_after_ms > 0 && (a->state == SB_AST_ACKED || a->state == SB_AST_REMINDED);
+}
+
 static void schedule_escalation(struct engine *e, struct alert *a, int64_t after_ms, struct sb_now now)
 {
-	if (!escalates(a)) {
+	if (reminds(e, a))
+		after_ms = e->set.reminder_after_ms;
+	else if (!escalates(a)) {
 		timerq_cancel(&e->timers, &a->esc_timer);
 		a->due_ms = 0;
 		a->due_mono = 0;
@@ -78,14 +101,7 @@ struct alert *alert_raise(struct engine *e, struct household *h, enum sb_alert_t
 		e->out->oom = 1;
 		return NULL;
 	}
-	/* Past the reserved block (the store failed for that long) the number could
-	 * be handed out again after a restart: this start's tag keeps it apart. */
-	if (e->next_alert_no < e->alert_limit)
-		snprintf(a->id, sizeof(a->id), "%s-%lld", e->prefix, (long long)e->next_alert_no);
-	else
-		snprintf(a->id, sizeof(a->id), "%s-%lld_%s", e->prefix, (long long)e->next_alert_no, e->start_tag);
-	e->next_alert_no++;
-	e->counter_dirty = 1; /* saved once per call, however many alerts it raised */
+	engine_take_id(e, "", a->id, sizeof(a->id));
 	a->type = type;
 	a->level = SB_LEVEL_COMMUNITY;
 	snprintf(a->household_id, sizeof(a->household_id), "%s", h->id);
@@ -110,7 +126,7 @@ struct alert *alert_raise(struct engine *e, struct household *h, enum sb_alert_t
 void alert_set_state(struct engine *e, struct alert *a, enum sb_alert_state to, const char *by,
 		     const char *note, struct sb_now now)
 {
-	struct household *h = objmap_get(&e->households, a->household_id);
+	struct household *h = a->household_id[0] ? objmap_get(&e->households, a->household_id) : NULL;
 	a->state = to;
 	if (by)
 		snprintf(a->by, sizeof(a->by), "%s", by);
@@ -118,8 +134,10 @@ void alert_set_state(struct engine *e, struct alert *a, enum sb_alert_state to, 
 		snprintf(a->note, sizeof(a->note), "%s", note);
 	switch (to) {
 	case SB_AST_RAISED:
-		schedule_escalation(e, a, e->set.street_after_ms, now);
-		publish(e, a, SB_LEVEL_COMMUNITY, now);
+		/* A gateway's alert may start above community level: it then waits as at street. */
+		schedule_escalation(e, a, a->level == SB_LEVEL_COMMUNITY ? e->set.street_after_ms : e->set.district_after_ms,
+				    now);
+		publish(e, a, a->level, now);
 		break;
 	case SB_AST_ESCALATED:
 		a->level++;
@@ -127,13 +145,22 @@ void alert_set_state(struct engine *e, struct alert *a, enum sb_alert_state to, 
 		publish(e, a, a->level, now);
 		break;
 	case SB_AST_ACKED:
+	case SB_AST_REMINDED:
 	case SB_AST_RESOLVED:
 	case SB_AST_CLEARED:
+		if (to == SB_AST_RESOLVED || to == SB_AST_CLEARED)
+			a->closed_ms = now.wall_ms;
 		schedule_escalation(e, a, 0, now);
+		/* Every level reached: a gateway's alert starts above community. */
 		for (int l = 0; l <= (int)a->level; l++)
-			publish(e, a, (enum sb_level)l, now);
+			if (a->unit_id[l][0] || (h && h->place))
+				publish(e, a, (enum sb_level)l, now);
 		break;
 	}
+	if (to == SB_AST_RESOLVED)
+		field_note_resolved(e, a, now);
+	if ((to == SB_AST_RESOLVED || to == SB_AST_CLEARED) && a->type == SB_ALERT_GATEWAY_OFFLINE)
+		gateway_alert_closed(e, a);
 	engine_audit(e, "alert", h, a->device_id[0] ? a->device_id : NULL, a->id, now, "%s %s at %s, count %d",
 		     sb_alert_type_name(a->type), sb_alert_state_name(to), sb_level_name(a->level), a->count);
 	save(e, a);
@@ -159,7 +186,7 @@ void alert_clear(struct engine *e, struct household *h, enum sb_alert_type type,
  * wall time it was due, or at once if that has passed while we were down. */
 void alert_escalate_due(struct engine *e, struct alert *a, struct sb_now now)
 {
-	if (!escalates(a) || !a->due_ms)
+	if ((!escalates(a) && !reminds(e, a)) || !a->due_ms)
 		return;
 	int64_t left = a->due_ms - now.wall_ms;
 	a->due_mono = now.mono_ms + (left > 0 ? left : 0);

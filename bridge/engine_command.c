@@ -27,7 +27,7 @@ void household_activate(struct engine *e, struct household *h, int starting, str
 		timer_arm_silence(e, d, now);
 		/* A condition, not an event: a seal already low when monitoring starts is low. */
 		if (starting && engine_household_active(h, now) && !sb_household_alert(h, SB_ALERT_BATTERY_LOW) && d->battery >= 0 &&
-		    d->battery <= e->set.battery_low)
+		    d->battery <= field_battery_low(e, d))
 			alert_raise(e, h, SB_ALERT_BATTERY_LOW, d->id, now.wall_ms, now);
 		custody_household_changed(e, h, now);
 	}
@@ -39,6 +39,7 @@ void household_release(struct engine *e, struct household *h, const char *by, co
 {
 	h->released = 1;
 	h->released_ms = now.wall_ms;
+	permit_drop_household(e, h);
 	for (int i = 0; i < SB_ALERT_TYPE_COUNT; i++) {
 		struct alert *a = sb_household_alert(h, (enum sb_alert_type)i);
 		if (a)
@@ -86,7 +87,8 @@ static void cmd_admit(struct engine *e, const struct command *c, struct sb_now n
 		fail(res, "internal", "out of memory");
 		return;
 	}
-	if (engine_set_address(h, c->address) < 0) {
+	/* An admit without address keeps the door label it had. */
+	if (c->address[0] && engine_set_address(h, c->address) < 0) {
 		fail(res, "internal", "out of memory");
 		return;
 	}
@@ -144,7 +146,7 @@ static void fit(struct engine *e, struct device *d, struct household *h, int64_t
 	d->door = SB_DOOR_UNKNOWN;
 	d->battery = -1;
 	d->tamper = -1;
-	d->seq = -1;
+	/* seq belongs to the seal: it goes on (field_fitted records it). */
 	d->heard = 0;
 	d->silent = 0;
 	/* A seal that never reports after fitting goes silent like any other. */
@@ -173,8 +175,11 @@ static void cmd_install(struct engine *e, const struct command *c, struct sb_now
 		     h->device->id);
 		return;
 	}
+	if (field_install_check(e, c, res) < 0)
+		return;
 	int64_t silence = c->has_silence_after ? c->silence_after_ms : 0;
 	if (d && d->household == h) {
+		field_refit(e, d, c, now);
 		/* Fitted here already: only the silence setting can change. */
 		if (c->has_silence_after && silence != d->silence_after_ms) {
 			d->silence_after_ms = silence;
@@ -193,7 +198,9 @@ static void cmd_install(struct engine *e, const struct command *c, struct sb_now
 	}
 	if (unregistered)
 		custody_new_seal(e, d, now, "install");
+	field_fitted(e, d, c, now);
 	fit(e, d, h, silence, now);
+	field_after_fit(e, d, now);
 	custody_fitted(e, d, now);
 	engine_audit(e, "command", h, d->id, NULL, now, "install");
 	engine_touch_device(e, d);
@@ -210,6 +217,7 @@ static void cmd_uninstall(struct engine *e, const struct command *c, struct sb_n
 	struct household *h = d->household;
 	d->household = NULL;
 	h->device = NULL;
+	field_unfitted(e, d, now);
 	timerq_cancel(&e->timers, &d->silence_timer);
 	/* The seal's own conditions end with it; a door opening or tamper stays for a person to close. */
 	alert_clear(e, h, SB_ALERT_DEVICE_SILENT, now);
@@ -220,44 +228,6 @@ static void cmd_uninstall(struct engine *e, const struct command *c, struct sb_n
 	engine_audit(e, "command", h, d->id, NULL, now, "uninstall");
 	engine_touch_device(e, d);
 	engine_touch_household(e, h, h->released ? HF_SAVE : HF_SAVE | HF_PUB);
-}
-
-static void cmd_permit(struct engine *e, const struct command *c, struct sb_now now, struct cmd_result *res)
-{
-	struct household *h = find_household(e, c, res, 1);
-	if (!h)
-		return;
-	int64_t from = c->has_from ? c->from_ms : now.wall_ms;
-	if (c->until_ms < from) {
-		fail(res, "bad_request", "'until' is before 'from'");
-		return;
-	}
-	if (c->until_ms < now.wall_ms) {
-		fail(res, "bad_request", "'until' is in the past");
-		return;
-	}
-	engine_prune_permits(h, now.wall_ms);
-	int active = 0;
-	for (const struct permit *q = h->permits; q; q = q->next)
-		active++;
-	if (active >= SB_PERMITS_MAX) {
-		fail(res, "too_many_permits", "household '%s' already holds %d permits that have not lapsed",
-		     h->id, active);
-		return;
-	}
-	struct permit *p = calloc(1, sizeof(*p));
-	if (!p || (c->reason[0] && !(p->reason = strdup(c->reason)))) {
-		free(p);
-		fail(res, "internal", "out of memory");
-		return;
-	}
-	p->from_ms = from;
-	p->until_ms = c->until_ms;
-	p->next = h->permits;
-	h->permits = p;
-	engine_audit(e, "command", h, NULL, NULL, now, "permit %lld..%lld%s%s", (long long)from,
-		     (long long)c->until_ms, c->reason[0] ? ": " : "", c->reason);
-	engine_touch_household(e, h, HF_SAVE | HF_PUB);
 }
 
 static struct alert *find_alert(struct engine *e, const struct command *c, struct cmd_result *res, int *closed)
@@ -282,7 +252,7 @@ static void cmd_ack(struct engine *e, const struct command *c, struct sb_now now
 		fail(res, "alert_closed", "alert '%s' is already closed", c->alert_id);
 	if (!a)
 		return;
-	if (a->state == SB_AST_ACKED) {
+	if (a->state == SB_AST_ACKED) { /* a reminded alert may be acked again */
 		res->changed = 0;
 		return;
 	}
@@ -297,6 +267,7 @@ static void cmd_resolve(struct engine *e, const struct command *c, struct sb_now
 		res->changed = 0; /* resolving twice is harmless: a retried command must not fail */
 	if (!a)
 		return;
+	a->outcome = (uint8_t)(c->has_outcome ? c->outcome : SB_OUT_OTHER);
 	alert_set_state(e, a, SB_AST_RESOLVED, c->by, c->note, now);
 }
 
@@ -334,6 +305,9 @@ void engine_command(struct engine *e, const struct command *c, struct sb_now now
 	case SB_OP_INSPECT:
 	case SB_OP_SWAP:
 		custody_command(e, c, now, res);
+		break;
+	case SB_OP_REVOKE:
+		cmd_revoke(e, c, now, res);
 		break;
 	default:
 		fail(res, "bad_request", "unknown op");

@@ -395,14 +395,18 @@ void custody_stats_fill(const struct engine *e, const struct unit_node *u, struc
 
 /* ---- commands ---- */
 
-/* THE ONE CHECK OF A SEAL MODEL. Models are settings sections [model.<name>]
- * (INTERFACE.md "Seal models"), added to config by another branch; until
- * they are wired in, every valid id is a model. At merge: return whether
- * `model` names a configured [model.<name>]. */
+/* The one check of a seal model: a configured settings section [model.<name>]
+ * (INTERFACE.md "Seal models").
 static int custody_model_known(const struct engine *e, const char *model)
 {
-	(void)e;
-	return sb_id_valid(model);
+	return field_model_known(e, model);
+}
+
+/* The model the seal was registered with, for an install that names none. */
+const char *custody_registered_model(const struct engine *e, const struct device *d)
+{
+	const struct seal_info *i = info_of(e, d);
+	return i ? i->model : NULL;
 }
 
 static const char *state_name(const struct device *d)

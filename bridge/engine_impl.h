@@ -21,6 +21,7 @@ enum timer_kind { TK_SILENCE = 1, TK_HOUSEHOLD, TK_ESCALATE };
 #define DF_SEEN 4u /* last_seen moved since the seal was last written */
 #define DF_SEAL 8u      /* custody changed: save it and publish the seal state */
 #define DF_SEAL_PUB 16u /* publish the seal state (nothing of custody to save) */
+#define DF_LINK 32u /* source, gateway, model or seq at fitting changed */
 
 struct unit_node {
 	struct unit u; /* first: a struct unit * is a struct unit_node * */
@@ -29,6 +30,8 @@ struct unit_node {
 	struct unit_node *parent; /* community -> street -> district, from the latest placement */
 	int seals[SB_SEAL_STATE_COUNT]; /* this statistics pass: seals held (see engine_custody.c) */
 	int loose[SB_SEAL_STATE_COUNT]; /* kept up to date: seals held here that are not on a door */
+	int gateway_offline;
+	int resolved_24h[SB_OUT_COUNT];
 };
 
 struct ptrvec {
@@ -59,6 +62,25 @@ struct engine {
 	struct actions *out;     /* the list of the call in progress */
 	struct hashmap seal_info; /* device id -> struct seal_info, for seals that have any */
 	int seals_in_stock;
+	/* Field operations (engine_field.c, engine_permit.c). */
+	int64_t hear_since_wall; /* wall time the daemon could hear again */
+	int64_t deaf_from_wall;  /* wall time it last stopped hearing (or last heard anything, at start) */
+	int rearm_pending;       /* settings changed: deadlines are re-armed at the next tick */
+	int64_t prev_street_ms, prev_district_ms, prev_reminder_ms; /* before that change */
+	int rearm_roster;        /* silence, unmonitored or a model changed: every household and seal too */
+	struct hashmap gateways; /* id -> struct gateway */
+	struct ptrvec gateway_list;
+	struct ptrvec model_names; /* interned model names; device->model is index + 1 */
+	struct hashmap permits;  /* id -> struct fpermit */
+	struct hashmap permit_targets; /* "L:target" -> first struct fpermit */
+	struct resolved_rec *resolved; /* ring of resolutions of the last 24 h */
+	size_t resolved_n, resolved_cap, resolved_head;
+};
+
+struct resolved_rec {
+	struct unit *unit[SB_LEVEL_COUNT];
+	uint8_t outcome;
+	int64_t at_ms;
 };
 
 int ptrvec_push(struct ptrvec *v, void *p);
@@ -137,6 +159,41 @@ void custody_free(struct engine *e);
 /* engine_command.c: fits d on h's door (both free) as install does. */
 void engine_fit(struct engine *e, struct device *d, struct household *h, int64_t silence_after_ms,
 		struct sb_now now);
+/* engine_field.c: sources, gateways, models, queued reports, settings changes */
+int64_t field_silence_after(const struct engine *e, const struct device *d);
+int field_battery_low(const struct engine *e, const struct device *d);
+/* A [model.<name>] is configured. */
+int field_model_known(const struct engine *e, const char *name);
+const char *custody_registered_model(const struct engine *e, const struct device *d);
+/* 0, or -1 with res failed: install's source/gateway/model can be applied. */
+int field_install_check(struct engine *e, const struct command *c, struct cmd_result *res);
+void field_fitted(struct engine *e, struct device *d, const struct command *c, struct sb_now now);
+void field_unfitted(struct engine *e, struct device *d, struct sb_now now);
+void field_after_fit(struct engine *e, struct device *d, struct sb_now now);
+void gateway_attach(struct engine *e, struct device *d, struct gateway *g);
+void gateway_detach(struct engine *e, struct device *d);
+struct gateway *gateway_get(struct engine *e, const char *id, int create);
+void gateway_alert_closed(struct engine *e, struct alert *a);
+void field_rearm(struct engine *e, struct sb_now now);
+void field_free(struct engine *e);
+void field_loaded(struct engine *e, struct sb_now now);
+int engine_load_gateway_alert(struct engine *e, const struct alert *src);
+void field_refit(struct engine *e, struct device *d, const struct command *c, struct sb_now now);
+void field_note_resolved(struct engine *e, const struct alert *a, struct sb_now now);
+void field_count_stats(struct engine *e, struct sb_now now);
+int64_t field_judge_time(const struct engine *e, const struct device *d, const struct report *r, struct sb_now now);
+
+/* engine_alert.c: the next id from the durable counter, "<prefix>-<infix><n>[_<tag>]". */
+void engine_take_id(struct engine *e, const char *infix, char *out, size_t n);
+
+/* engine_permit.c */
+void cmd_permit(struct engine *e, const struct command *c, struct sb_now now, struct cmd_result *res);
+void cmd_revoke(struct engine *e, const struct command *c, struct sb_now now, struct cmd_result *res);
+/* The id of a permit that covers this household at wall_ms, or NULL. */
+const char *permit_covers(struct engine *e, const struct household *h, int64_t wall_ms);
+void permit_prune(struct engine *e, struct sb_now now);
+void permit_drop_household(struct engine *e, const struct household *h);
+void permit_free_all(struct engine *e);
 
 #define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 

@@ -10,7 +10,7 @@
 
 static int64_t silence_after(const struct engine *e, const struct device *d)
 {
-	return d->silence_after_ms > 0 ? d->silence_after_ms : e->set.silence_after_ms;
+	return field_silence_after(e, d);
 }
 
 static void set_timer(struct engine *e, struct sb_timer *t, int64_t when)
@@ -23,12 +23,16 @@ static void set_timer(struct engine *e, struct sb_timer *t, int64_t when)
 static int64_t silence_due(const struct engine *e, const struct device *d)
 {
 	int64_t base = d->last_seen_mono > e->hear_since_mono ? d->last_seen_mono : e->hear_since_mono;
+	/* Behind a gateway that was offline: counted from its return. */
+	if (d->gateway && d->gateway->back_mono > base)
+		base = d->gateway->back_mono;
 	return base + silence_after(e, d);
 }
 
 void timer_arm_silence(struct engine *e, struct device *d, struct sb_now now)
 {
-	if (!d->household || d->silent || !engine_household_active(d->household, now)) {
+	if (!d->household || d->silent || !engine_household_active(d->household, now) ||
+	    (d->gateway && d->gateway->offline)) {
 		timerq_cancel(&e->timers, &d->silence_timer);
 		return;
 	}
@@ -97,7 +101,7 @@ static void fire_household(struct engine *e, struct household *h, struct sb_now 
 static void fire_silence(struct engine *e, struct device *d, struct sb_now now)
 {
 	struct household *h = d->household;
-	if (!h || d->silent || !engine_household_active(h, now))
+	if (!h || d->silent || !engine_household_active(h, now) || (d->gateway && d->gateway->offline))
 		return;
 	if (!e->connected) {
 		set_timer(e, &d->silence_timer, now.mono_ms + silence_after(e, d));
@@ -128,6 +132,8 @@ void timer_fire(struct engine *e, struct sb_timer *t, struct sb_now now)
 		if ((a->state == SB_AST_RAISED || a->state == SB_AST_ESCALATED) && a->level < SB_LEVEL_DISTRICT &&
 		    a->type != SB_ALERT_BATTERY_LOW)
 			alert_set_state(e, a, SB_AST_ESCALATED, NULL, NULL, now);
+		else if ((a->state == SB_AST_ACKED || a->state == SB_AST_REMINDED) && e->set.reminder_after_ms > 0)
+			alert_set_state(e, a, SB_AST_REMINDED, NULL, NULL, now);
 		break;
 	}
 	}
@@ -154,6 +160,7 @@ static void count_household(void *v, void *arg)
 		u->online += sb_device_online(d);
 		u->silent += d->silent;
 		u->doors_open += d->door == SB_DOOR_OPEN;
+		u->gateway_offline += d->gateway && d->gateway->offline;
 	}
 }
 
@@ -167,6 +174,8 @@ int stats_step(struct engine *e, struct sb_now now, size_t slots)
 			struct unit_node *u = e->unit_list.v[i];
 			u->households = u->fitted = u->online = u->silent = u->doors_open = u->open_alerts = 0;
 			memset(u->seals, 0, sizeof(u->seals));
+			u->gateway_offline = 0;
+			memset(u->resolved_24h, 0, sizeof(u->resolved_24h));
 		}
 		e->stats_running = 1;
 		e->stats_cursor = 0;
@@ -176,6 +185,7 @@ int stats_step(struct engine *e, struct sb_now now, size_t slots)
 		return 0;
 	e->stats_running = 0;
 	custody_stats_rollup(e);
+	field_count_stats(e, now);
 	for (size_t i = 0; i < e->unit_list.n; i++) {
 		struct unit_node *u = e->unit_list.v[i];
 		/* A unit that has just lost its last household gets one message of zeros. */
@@ -195,6 +205,8 @@ int stats_step(struct engine *e, struct sb_now now, size_t slots)
 		m->doors_open = u->doors_open;
 		m->open_alerts = u->open_alerts;
 		custody_stats_fill(e, u, m);
+		m->gateway_offline = u->gateway_offline;
+		memcpy(m->resolved_24h, u->resolved_24h, sizeof(m->resolved_24h));
 		m->at_ms = now.wall_ms;
 	}
 	return 1;

@@ -10,12 +10,15 @@ static const char *const door_names[] = {"unknown", "closed", "open"};
 static const char *const category_names[] = {"", "risk_area_arrival", "confirmed_case",
 					     "close_contact", "other"};
 static const char *const alert_type_names[SB_ALERT_TYPE_COUNT] = {
-	"door_open", "device_silent", "tamper", "battery_low", "unmonitored"};
+	"door_open", "device_silent", "tamper", "battery_low", "unmonitored", "gateway_offline"};
 static const char *const alert_state_names[] = {"raised", "escalated", "acked", "resolved",
-						"cleared"};
+						"cleared", "reminded"};
+static const char *const source_names[SB_SRC_COUNT] = {"", "native", "zigbee2mqtt", "shelly", "tasmota"};
+static const char *const outcome_names[SB_OUT_COUNT] = {"other", "false_alarm", "errand", "violation",
+							"device_fault"};
 static const char *const op_names[SB_OP_COUNT] = {"admit",  "release", "install", "uninstall",
 						  "permit", "ack",     "resolve",
-						  "register", "allocate", "inspect", "swap"};
+						  "register", "allocate", "inspect", "swap", "revoke"};
 static const char *const seal_state_names[SB_SEAL_STATE_COUNT] = {
 	"in_stock", "allocated", "fitted", "awaiting_collection", "collected", "faulty", "lost"};
 
@@ -117,6 +120,34 @@ int sb_level_parse(const char *s, enum sb_level *out)
 	if (i < 0)
 		return -1;
 	*out = (enum sb_level)i;
+	return 0;
+}
+
+const char *sb_source_name(enum sb_source s)
+{
+	return name_of(source_names, COUNT_OF(source_names), (int)s);
+}
+
+int sb_source_parse(const char *s, enum sb_source *out)
+{
+	int i = s && *s ? index_of(source_names, COUNT_OF(source_names), s) : -1;
+	if (i < 0)
+		return -1;
+	*out = (enum sb_source)i;
+	return 0;
+}
+
+const char *sb_outcome_name(enum sb_outcome o)
+{
+	return name_of(outcome_names, COUNT_OF(outcome_names), (int)o);
+}
+
+int sb_outcome_parse(const char *s, enum sb_outcome *out)
+{
+	int i = index_of(outcome_names, COUNT_OF(outcome_names), s);
+	if (i < 0)
+		return -1;
+	*out = (enum sb_outcome)i;
 	return 0;
 }
 

@@ -21,9 +21,14 @@ enum sb_door { SB_DOOR_UNKNOWN, SB_DOOR_CLOSED, SB_DOOR_OPEN };
 enum sb_category { SB_CAT_NONE, SB_CAT_RISK_AREA_ARRIVAL, SB_CAT_CONFIRMED_CASE, SB_CAT_CLOSE_CONTACT, SB_CAT_OTHER };
 enum sb_alert_type {
 	SB_ALERT_DOOR_OPEN, SB_ALERT_DEVICE_SILENT, SB_ALERT_TAMPER, SB_ALERT_BATTERY_LOW,
-	SB_ALERT_UNMONITORED, SB_ALERT_TYPE_COUNT
+	SB_ALERT_UNMONITORED, SB_ALERT_GATEWAY_OFFLINE, SB_ALERT_TYPE_COUNT
 };
-enum sb_alert_state { SB_AST_RAISED, SB_AST_ESCALATED, SB_AST_ACKED, SB_AST_RESOLVED, SB_AST_CLEARED };
+/* reminded: acked, still open, published again (escalation.reminder_after). */
+enum sb_alert_state { SB_AST_RAISED, SB_AST_ESCALATED, SB_AST_ACKED, SB_AST_RESOLVED, SB_AST_CLEARED, SB_AST_REMINDED };
+/* Where a seal's reports come from (INTERFACE "A seal speaks through one source"). NONE: not yet known. */
+enum sb_source { SB_SRC_NONE, SB_SRC_NATIVE, SB_SRC_ZIGBEE2MQTT, SB_SRC_SHELLY, SB_SRC_TASMOTA, SB_SRC_COUNT };
+/* How a person closed an alert (resolve ... outcome). */
+enum sb_outcome { SB_OUT_OTHER, SB_OUT_FALSE_ALARM, SB_OUT_ERRAND, SB_OUT_VIOLATION, SB_OUT_DEVICE_FAULT, SB_OUT_COUNT };
 
 /* Both clocks, read once per loop pass by the caller and passed down. */
 struct sb_now {
@@ -57,6 +62,18 @@ struct placement {
 
 struct device;
 struct alert;
+
+/* A gateway (Zigbee coordinator, Tasmota bridge, NB-IoT connector) that seals
+ * reach the broker through. Lives as long as the engine. */
+struct gateway {
+	struct alert *alert;        /* its open gateway_offline alert, or NULL */
+	struct device **devs;       /* seals fitted behind it */
+	size_t ndevs, capdevs;
+	int64_t back_mono;          /* when it came back online (monotonic); silence counts from here */
+	int64_t changed_ms;         /* wall time of its last status change */
+	uint8_t offline;            /* a status said offline; never heard counts as online */
+	char id[];
+};
 
 /* Households and seals are sized for a million of each: small fields are
  * packed, a household has one timer (its earliest wall-clock deadline) and
@@ -96,6 +113,12 @@ struct device {
 	uint8_t custody;             /* enum sb_seal_state; changed only by custody_set_state() */
 	int8_t custody_battery;      /* battery in the last published seal state (engine_custody.c) */
 	uint16_t fittings;           /* doors served, saturating at 65535 */
+	uint8_t source;              /* enum sb_source it speaks through; NONE until heard (or set by install) */
+	uint8_t gateway_learned;     /* the gateway came from a vendor source, not from install */
+	const char *model;           /* model name (interned by the engine), NULL: none */
+	int64_t fit_seq;             /* seq when fitted (-1 none): retained reports at or below it are older */
+	int64_t judged_ms;           /* wall time the last report was judged at (queued reports) */
+	struct gateway *gateway;     /* NULL: reaches the broker directly */
 	char id[];                   /* the key in the engine's table */
 };
 
@@ -120,7 +143,14 @@ struct alert {
 	int64_t due_mono;              /* the same on the monotonic clock */
 	char by[SB_ID_MAX + 1];
 	char note[SB_TEXT_MAX + 1];
-	struct sb_timer esc_timer;     /* engine-private; meaningless in copies */
+	/* The units each level's messages went to: closing messages go to the same
+	 * ones even if the household has moved since. "" = not reached yet. */
+	char unit_id[SB_LEVEL_COUNT][SB_ID_MAX + 1];
+	char gateway_id[SB_ID_MAX + 1]; /* gateway_offline only */
+	int households;                 /* gateway_offline: active households behind the gateway */
+	uint8_t outcome;                /* enum sb_outcome, when resolved */
+	int64_t closed_ms;              /* wall time it was resolved or cleared, 0 open */
+	struct sb_timer esc_timer;     /* engine-private: escalation, or the next reminder; meaningless in copies */
 	struct alert *next_open;       /* engine-private: the household's list */
 };
 
@@ -135,7 +165,7 @@ struct report {
 };
 
 enum sb_op { SB_OP_ADMIT, SB_OP_RELEASE, SB_OP_INSTALL, SB_OP_UNINSTALL, SB_OP_PERMIT, SB_OP_ACK, SB_OP_RESOLVE,
-	SB_OP_REGISTER, SB_OP_ALLOCATE, SB_OP_INSPECT, SB_OP_SWAP, SB_OP_COUNT };
+	SB_OP_REGISTER, SB_OP_ALLOCATE, SB_OP_INSPECT, SB_OP_SWAP, SB_OP_REVOKE, SB_OP_COUNT };
 
 /* A platform command, decoded. Absent optional strings are "". */
 struct command {
@@ -156,9 +186,18 @@ struct command {
 	int64_t start_ms, end_ms, from_ms, until_ms; /* wall */
 	int64_t silence_after_ms;
 	/* Seal custody: register (model, batch, note), inspect (result, note). */
-	char model[SB_ID_MAX + 1];
+	char model[SB_ID_MAX + 1];       /* register, install */
 	char batch[SB_ID_MAX + 1];
 	enum sb_inspect_result result;
+	/* Field operations (INTERFACE.md). */
+	enum sb_source source;          /* install: NONE when not given */
+	char gateway_id[SB_ID_MAX + 1]; /* install */
+	char permit_id[SB_ID_MAX + 1];  /* revoke */
+	int area;                       /* permit: 0 a household, else 1 + the enum sb_level of unit_id[] */
+	int has_daily;                  /* permit: daily_from/daily_until in minutes of the local day */
+	int daily_from, daily_until;
+	int has_outcome;
+	enum sb_outcome outcome;        /* resolve */
 };
 
 const char *sb_level_name(enum sb_level l);
@@ -175,6 +214,10 @@ int sb_op_parse(const char *s, enum sb_op *out);
 int sb_level_parse(const char *s, enum sb_level *out);
 const char *sb_seal_state_name(enum sb_seal_state s);
 int sb_seal_state_parse(const char *s, enum sb_seal_state *out);
+const char *sb_source_name(enum sb_source s);
+int sb_source_parse(const char *s, enum sb_source *out);
+const char *sb_outcome_name(enum sb_outcome o);
+int sb_outcome_parse(const char *s, enum sb_outcome *out);
 /* A fitted seal counts as online once heard since fitting and while not silent. */
 int sb_device_online(const struct device *d);
 /* The household's open alert of this type, or NULL. */

@@ -88,6 +88,7 @@ static void publish_status(struct service *s, const char *state, struct sb_now n
 	if (!p)
 		return;
 	snprintf(s->status_sent, sizeof(s->status_sent), "%s", err ? err : "");
+	s->status_next_mono = now.mono_ms + s->cfg.timing.status_interval_ms;
 	s->status_ever_sent = 1;
 	if (outq_push(&s->outq, 0, 1, t, p, strlen(p), 1, 1, NULL, 0) == 0)
 		s->status_token = 0;
@@ -314,6 +315,8 @@ static void reload(struct service *s, const char *cfg_path)
 	s->cfg.timing = c.timing;
 	s->cfg.escalation = c.escalation;
 	s->cfg.log = c.log;
+	memcpy(s->cfg.models, c.models, sizeof(c.models)); /* [model.*]: changed models apply to fitted seals */
+	s->cfg.n_models = c.n_models;
 	struct engine_settings es;
 	service_engine_settings(&s->cfg, &es);
 	engine_set_settings(s->engine, &es);
@@ -398,10 +401,13 @@ int service_run(struct service *s, const char *cfg_path, volatile sig_atomic_t *
 		give_back_memory(s);
 		service_mark_states(s, now, 0);
 		const char *err = service_status_error(s);
-		if (s->conn == CONN_READY && strcmp(err ? err : "", s->status_sent) != 0)
+		/* Also every timing.status_interval, with a fresh at: a platform can tell a quiet district from a hung daemon. */
+		if (s->conn == CONN_READY && (strcmp(err ? err : "", s->status_sent) != 0 || now.mono_ms >= s->status_next_mono))
 			publish_status(s, "online", now);
 		int mine = service_collect(s, &s->main_batch, SIZE_MAX, now.mono_ms);
 		int64_t next = next_wake(s, now);
+		if (s->conn == CONN_READY && s->status_next_mono < next)
+			next = s->status_next_mono;
 		pthread_mutex_unlock(&s->mu);
 		if (mine && service_send(s, &s->main_batch))
 			next = now.mono_ms; /* more came while we sent */

@@ -49,6 +49,7 @@ struct service {
 	uint64_t status_token;
 	char store_error[200], publish_error[200], status_sent[200];
 	int status_ever_sent;
+	int64_t status_next_mono; /* online is republished then (timing.status_interval) */
 	struct actions unsaved; /* saves that failed (disk full): retried in order, before anything newer */
 	int64_t next_store_retry_mono;
 	size_t inflight_cap; /* min(max_inflight, the broker's Receive Maximum) */

@@ -11,6 +11,7 @@
 #include "codec.h"
 #include "log.h"
 #include "service_impl.h"
+#include "tzwin.h"
 
 void service_engine_settings(const struct config *c, struct engine_settings *es)
 {
@@ -20,6 +21,21 @@ void service_engine_settings(const struct config *c, struct engine_settings *es)
 	es->district_after_ms = c->escalation.district_after_ms;
 	es->stats_interval_ms = c->timing.stats_interval_ms;
 	es->battery_low = c->timing.battery_low;
+	es->reminder_after_ms = c->escalation.reminder_after_ms;
+	/* Daily permits read the local time of day: the zone is the process's
+	 * (set here, at start and on SIGHUP, only when it changes). */
+	const char *tz = getenv("TZ");
+	const char *want = strcmp(c->timing.timezone, "UTC") == 0 ? "UTC0" : c->timing.timezone;
+	char tzerr[256];
+	if ((!tz || strcmp(tz, want) != 0) && tzwin_use(c->timing.timezone, tzerr) < 0)
+		log_error("timing.timezone: %s; daily permits keep the previous zone", tzerr);
+	es->n_models = 0;
+	for (int i = 0; i < c->n_models && i < ENGINE_MODELS_MAX; i++) {
+		struct engine_model *m = &es->models[es->n_models++];
+		snprintf(m->name, sizeof(m->name), "%s", c->models[i].name);
+		m->silence_after_ms = c->models[i].silence_after_ms;
+		m->battery_low = c->models[i].battery_low;
+	}
 }
 
 void service_publish_volatile(struct service *s, const char *topic, const char *payload, int retained)
@@ -43,12 +59,16 @@ void service_reject(struct service *s, const char *topic, const char *reason, co
 }
 
 
+/* To the unit the alert reached at this level (a household may have moved since). */
 static int alert_topic(struct service *s, const struct alert_msg *m, char *t, size_t n)
 {
-	if (!m->household)
-		return -1;
-	snprintf(t, n, "%s/alert/%s/%s", s->cfg.mqtt.topic_root, sb_level_name(m->to_level),
-		 sb_household_unit(m->household, m->to_level)->id);
+	const char *unit = m->alert.unit_id[m->to_level];
+	if (!unit[0]) {
+		if (!m->household)
+			return -1;
+		unit = sb_household_unit(m->household, m->to_level)->id;
+	}
+	snprintf(t, n, "%s/alert/%s/%s", s->cfg.mqtt.topic_root, sb_level_name(m->to_level), unit);
 	return 0;
 }
 
@@ -112,7 +132,8 @@ static void store_failed(struct service *s, const char *what)
 static int is_save(enum action_kind k)
 {
 	return k == ACT_SAVE_HOUSEHOLD || k == ACT_SAVE_DEVICE || k == ACT_SAVE_ALERT || k == ACT_SAVE_COUNTER ||
-	       k == ACT_AUDIT || k == ACT_SAVE_SEEN || k == ACT_SAVE_SEAL;
+	       k == ACT_AUDIT || k == ACT_SAVE_SEEN || k == ACT_SAVE_SEAL || k == ACT_SAVE_SEAL_LINK ||
+	       k == ACT_SAVE_PERMIT;
 }
 
 static size_t keep_unsaved_kind_count(const struct actions *acts)
@@ -244,10 +265,18 @@ void service_apply(struct service *s, const char *reply_topic, const char *reply
 
 /* quiet_unknown: a vendor network carries many devices that are no seals. */
 static void apply_report(struct service *s, const struct transport_msg *m, const char *device_id,
-			 const struct report *r, struct sb_now now, int quiet_unknown)
+			 enum sb_source src, const char *gateway_id, const struct report *r, struct sb_now now,
+			 int quiet_unknown)
 {
-	enum report_result rr = engine_report(s->engine, device_id, r, m->retained, now, &s->actions);
+	enum report_result rr = engine_report_from(s->engine, device_id, src, gateway_id, r, m->retained, now,
+						   &s->actions);
 	switch (rr) {
+	case REPORT_WRONG_SOURCE:
+		service_reject(s, m->topic, "wrong_source", "this seal speaks through another source", now.wall_ms);
+		return;
+	case REPORT_RESTARTED:
+		log_info("%s: seal %s restarted its seq at %lld; accepted", m->topic, device_id, (long long)r->seq);
+		break;
 	case REPORT_UNKNOWN_DEVICE:
 		if (quiet_unknown)
 			log_debug("%s: %s is not a fitted seal", m->topic, device_id);
@@ -280,8 +309,18 @@ static void on_vendor(struct service *s, const struct transport_msg *m, struct s
 		log_debug("%s: nothing for sealbridge", m->topic);
 		return;
 	}
-	for (int i = 0; i < n && i < VENDOR_REPORTS_MAX; i++)
-		apply_report(s, m, vr[i].device_id, &vr[i].r, now, 1);
+	for (int i = 0; i < n && i < VENDOR_REPORTS_MAX; i++) {
+		if (vr[i].gateway_status) {
+			/* A retained status is the gateway's current one: it counts as it is. */
+			engine_gateway_status(s->engine, vr[i].gateway_id, vr[i].gateway_status > 0, now, &s->actions);
+			log_info("gateway %s: %s", vr[i].gateway_id, vr[i].gateway_status > 0 ? "online" : "offline");
+			if (s->actions.n)
+				service_apply(s, NULL, NULL, NULL, 0);
+			continue;
+		}
+		apply_report(s, m, vr[i].device_id, vr[i].source, vr[i].gateway_id[0] ? vr[i].gateway_id : NULL,
+			     &vr[i].r, now, 1);
+	}
 }
 
 static void on_report(struct service *s, const struct transport_msg *m, const char *device_id, struct sb_now now)
@@ -302,7 +341,7 @@ static void on_report(struct service *s, const struct transport_msg *m, const ch
 		service_reject(s, m->topic, "bad_request", err, now.wall_ms);
 		return;
 	}
-	apply_report(s, m, device_id, &r, now, 0);
+	apply_report(s, m, device_id, SB_SRC_NATIVE, NULL, &r, now, 0);
 }
 
 /* The reply goes to reply_to, else to the v5 response topic with its correlation data. */

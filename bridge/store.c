@@ -5,6 +5,7 @@
 #include "store.h"
 #include "store_priv.h"
 #include "store_schema.h"
+#include "store_field.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -69,14 +70,19 @@ static const char *const stmt_sql[ST_COUNT] = {
 		" UNION SELECT id FROM households WHERE changed_ms >= ?1",
 	[ST_ALERT_SAVE] =
 		"INSERT INTO alerts(id, type, state, level, household_id, device_id, since_ms, raised_ms,"
-		" count, msg_seq, due_ms, \"by\", note, updated_ms)"
-		" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+		" count, msg_seq, due_ms, \"by\", note, updated_ms,"
+		" unit_community, unit_street, unit_district, gateway_id, households, outcome, closed_ms)"
+		" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
+		" ?15, ?16, ?17, ?18, ?19, ?20, ?21)"
 		" ON CONFLICT(id) DO UPDATE SET type = excluded.type, state = excluded.state,"
 		" level = excluded.level, household_id = excluded.household_id,"
 		" device_id = excluded.device_id, since_ms = excluded.since_ms,"
 		" raised_ms = excluded.raised_ms, count = excluded.count, msg_seq = excluded.msg_seq,"
 		" due_ms = excluded.due_ms, \"by\" = excluded.\"by\", note = excluded.note,"
-		" updated_ms = excluded.updated_ms",
+		" updated_ms = excluded.updated_ms,"
+		" unit_community = excluded.unit_community, unit_street = excluded.unit_street,"
+		" unit_district = excluded.unit_district, gateway_id = excluded.gateway_id,"
+		" households = excluded.households, outcome = excluded.outcome, closed_ms = excluded.closed_ms",
 	[ST_META_SET] = "INSERT INTO meta(key, value) VALUES(?1, ?2)"
 			" ON CONFLICT(key) DO UPDATE SET value = excluded.value",
 	[ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
@@ -93,7 +99,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_DEVICES_LOAD] = "SELECT id, household_id, silence_after_ms, fitted_ms, door, battery, tamper,"
 			    " seq, last_seen_ms, heard, silent FROM devices ORDER BY rowid",
 	[ST_ALERTS_LOAD] = "SELECT id, type, state, level, household_id, device_id, since_ms, raised_ms,"
-			   " count, msg_seq, due_ms, \"by\", note FROM alerts"
+			   " count, msg_seq, due_ms, \"by\", note,"
+			   " unit_community, unit_street, unit_district, gateway_id, households, outcome, closed_ms"
+			   " FROM alerts"
 			   " ORDER BY raised_ms, id",
 	/* Custody has statements of its own: the hot seal UPDATE stays as narrow as it was. */
 	[ST_SEAL_SAVE] = "UPDATE devices SET custody = ?2, model = ?3, batch = ?4, note = ?5, unit_level = ?6,"
@@ -108,6 +116,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 };
 
 struct store {
+	struct store_field *field; /* store_field.c: the field-operations tables */
 	sqlite3 *db;
 	sqlite3_stmt *st[ST_COUNT];
 	sqlite3_stmt *ext[SX_COUNT]; /* store_priv.h: prepared on first use */
@@ -321,6 +330,12 @@ static int save_alert(struct store *s, const struct alert *a)
 	/* When it was last saved (our own clock): for a closed alert, when it
 	 * closed, which retention counts from. */
 	bind_i64(&b, 14, clock_now().wall_ms);
+	for (int l = 0; l < SB_LEVEL_COUNT; l++)
+		bind_text_nz(&b, 15 + l, a->unit_id[l]);
+	bind_text_nz(&b, 18, a->gateway_id);
+	bind_i64_or_null(&b, 19, a->households, 0);
+	bind_text(&b, 20, a->state == SB_AST_RESOLVED ? sb_outcome_name((enum sb_outcome)a->outcome) : NULL);
+	bind_i64_or_null(&b, 21, a->closed_ms, 0);
 	return run(s, &b, ST_ALERT_SAVE, "save alert %s", a->id);
 }
 
@@ -387,6 +402,9 @@ int store_apply(struct store *s, const struct action *a)
 		return save_audit(s, &a->u.audit);
 	case ACT_SAVE_SEAL:
 		return save_seal(s, &a->u.seal);
+	case ACT_SAVE_SEAL_LINK:
+	case ACT_SAVE_PERMIT:
+		return store_field_apply(s->field, a) == 0 ? 0 : fail(s, sqlite3_errcode(s->db), "save field data");
 	case ACT_PUB_SEAL:
 	case ACT_PUB_ALERT:
 	case ACT_PUB_STATE:
@@ -570,7 +588,18 @@ static int alert_row(struct store *s, struct row *r, void *arg)
 	a.due_mono = 0; /* the engine derives it from due_ms and its own clock */
 	row_copy(r, 11, a.by, sizeof a.by);
 	row_copy(r, 12, a.note, sizeof a.note);
-	if (!a.id[0] || !a.household_id[0])
+	for (int l = 0; l < SB_LEVEL_COUNT; l++)
+		row_copy(r, 13 + l, a.unit_id[l], sizeof a.unit_id[l]);
+	row_copy(r, 16, a.gateway_id, sizeof a.gateway_id);
+	a.households = row_int(r, 17, 0, 0, INT_MAX);
+	const char *outcome = row_text(r, 18, 0);
+	enum sb_outcome o = SB_OUT_OTHER;
+	if (outcome && sb_outcome_parse(outcome, &o) < 0)
+		row_mark(r, 18);
+	a.outcome = (uint8_t)o;
+	a.closed_ms = row_i64(r, 19, 0, 0, INT64_MAX);
+	/* A gateway's alert has no household. */
+	if (!a.id[0] || (!a.household_id[0] && !a.gateway_id[0]))
 		row_mark(r, a.id[0] ? 4 : 0);
 	if (row_check(s, r, "alert", a.id) < 0)
 		return -1;
@@ -691,6 +720,8 @@ static int load_all(struct store *s, struct engine *e)
 		ret = each_row(s, ST_DEVICES_LOAD, device_row, e, "load devices");
 	if (ret == 0)
 		ret = each_row(s, ST_SEALS_LOAD, seal_row, e, "load seal custody");
+	if (ret == 0 && (ret = store_field_load(s->field, e, s->err)) != 0)
+		s->disk_fault = 0;
 	/* Closed alerts too: the engine keeps their ids, so that after a restart an
 	 * ack of one still answers alert_closed and a repeated resolve answers ok. */
 	if (ret == 0)
@@ -880,7 +911,7 @@ int store_open(const char *path, struct store **out, char err[256])
 		free(s);
 		return -1;
 	}
-	if (prepare_all(s, why) < 0 || read_instance(s, why) < 0) {
+	if (prepare_all(s, why) < 0 || read_instance(s, why) < 0 || store_field_open(s->db, &s->field, why) < 0) {
 		snprintf(err, 256, "%s: %.200s", path, why);
 		store_close(s);
 		return -1;
@@ -899,6 +930,7 @@ void store_close(struct store *s)
 		sqlite3_finalize(s->st[i]);
 	for (int i = 0; i < SX_COUNT; i++)
 		sqlite3_finalize(s->ext[i]);
+	store_field_close(s->field);
 	if (s->db) {
 		/* Leave a single self-contained file behind for backups and copies. */
 		sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);

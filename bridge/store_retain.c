@@ -105,6 +105,8 @@ static int batch_households(struct store *s, int64_t cutoff, size_t batch, store
 		       "SELECT id FROM households h WHERE released = 1 AND released_ms < ?1"
 		       " AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.household_id = h.id"
 		       "  AND a.state IN ('raised', 'escalated', 'acked'))"
+		       /* A seal still on the door awaits collection there: the collect-list needs its household. */
+		       " AND NOT EXISTS (SELECT 1 FROM devices d WHERE d.household_id = h.id)"
 		       " LIMIT ?2",
 		       cutoff, batch, ids) < 0)
 		return -1;

@@ -72,6 +72,24 @@ static const char schema_custody[] =
 	"  WHEN (SELECT released FROM households WHERE id = devices.household_id) = 1 THEN 'awaiting_collection'"
 	"  ELSE 'fitted' END,"
 	" fittings = CASE WHEN household_id IS NULL THEN 0 ELSE 1 END;";
+/* Field operations (issue 12) and the seal's own seq (issue 10): the units an
+ * alert reached (its closing messages go there), gateway alerts, outcomes and
+ * when an alert closed (resolved_24h); a seal's source, gateway, model and seq
+ * at fitting; permits with an id (household or area, maybe daily). */
+static const char schema_field[] =
+	"ALTER TABLE alerts ADD COLUMN unit_community TEXT;"
+	"ALTER TABLE alerts ADD COLUMN unit_street TEXT;"
+	"ALTER TABLE alerts ADD COLUMN unit_district TEXT;"
+	"ALTER TABLE alerts ADD COLUMN gateway_id TEXT;"
+	"ALTER TABLE alerts ADD COLUMN households INTEGER;"
+	"ALTER TABLE alerts ADD COLUMN outcome TEXT;"
+	"ALTER TABLE alerts ADD COLUMN closed_ms INTEGER;"
+	"CREATE TABLE seal_links("
+	" device_id TEXT PRIMARY KEY, source TEXT, gateway_id TEXT, gateway_learned INTEGER NOT NULL,"
+	" model TEXT, fit_seq INTEGER) STRICT;"
+	"CREATE TABLE field_permits("
+	" id TEXT PRIMARY KEY, level TEXT NOT NULL, target TEXT NOT NULL, from_ms INTEGER NOT NULL,"
+	" until_ms INTEGER NOT NULL, daily_from INTEGER, daily_until INTEGER, reason TEXT) STRICT;";
 
 /* The instance id outlives restarts and keeps alert ids of a re-created database apart. */
 static int seed_instance(sqlite3 *db, char err[256])
@@ -123,6 +141,7 @@ static const struct migration migrations[STORE_SCHEMA_VERSION] = {
 	{ schema_v2, NULL },
 	{ schema_retention, NULL },
 	{ schema_custody, NULL },
+	{ schema_field, NULL },
 };
 
 static int exec(sqlite3 *db, const char *sql, char err[256], const char *what)

@@ -5,7 +5,7 @@
 #include <sqlite3.h>
 
 /* The PRAGMA user_version this code writes and understands. */
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 /* Opens path, creating it mode 0600 when missing, in WAL mode with the
  * connection settings the store relies on, migrated to STORE_SCHEMA_VERSION.

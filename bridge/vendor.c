@@ -62,6 +62,9 @@ void vendor_settings_from_config(const struct config *c, struct vendor_settings 
 	v->shelly = c->shelly.enabled;
 	v->tasmota = c->tasmota.enabled;
 	v->tasmota_switch_on_closed = c->tasmota.switch_closed_on;
+	snprintf(v->z2m_gateway, sizeof v->z2m_gateway, "%.64s", c->zigbee2mqtt.gateway_id);
+	if (strlen(c->mqtt.topic_root) + 3 < sizeof v->gw_prefix)
+		snprintf(v->gw_prefix, sizeof v->gw_prefix, "%s/gw", c->mqtt.topic_root);
 }
 
 static size_t add_filter(char out[][SB_TOPIC_MAX + 1], size_t n, size_t max, const char *a, const char *b)
@@ -88,6 +91,11 @@ size_t vendor_filters(const struct vendor_settings *v, char out[][SB_TOPIC_MAX +
 		n = add_filter(out, n, max, "tele/+/STATE", "");
 		n = add_filter(out, n, max, "tele/+/LWT", "");
 	}
+	/* Gateways: Zigbee2MQTT's own state, and R/gw/<id>/status. */
+	if (v->z2m && v->z2m_base[0])
+		n = add_filter(out, n, max, v->z2m_base, "/bridge/state");
+	if (v->gw_prefix[0])
+		n = add_filter(out, n, max, v->gw_prefix, "/+/status");
 	return n;
 }
 
@@ -267,6 +275,78 @@ static int json_int(const cJSON *v, const char *name, double min, double max, lo
 	return 0;
 }
 
+/* ---------------------------------------------------------------- gateways */
+
+/* "online"/"offline", plain (Zigbee2MQTT before 1.29) or as {"state": ...}. */
+static int status_word(const char *p, size_t len, int json_only, char *err)
+{
+	if (!json_only) {
+		if (payload_is(p, len, "online"))
+			return 1;
+		if (payload_is(p, len, "offline"))
+			return -1;
+	}
+	cJSON *root = parse_object(p, len, err);
+	if (!root)
+		return 0;
+	int st = 0;
+	const cJSON *s = no_duplicates(root, err) == 0 ? field(root, "state") : NULL;
+	if (s && cJSON_IsString(s) && strcmp(s->valuestring, "online") == 0)
+		st = 1;
+	else if (s && cJSON_IsString(s) && strcmp(s->valuestring, "offline") == 0)
+		st = -1;
+	else if (s || !err[0])
+		seterr(err, "gateway status: expected {\"state\": \"online\"} or {\"state\": \"offline\"}");
+	cJSON_Delete(root);
+	return st;
+}
+
+static int gateway_entry(const char *id, int st, struct vendor_report *out, size_t max, char *err)
+{
+	struct vendor_report one;
+	memset(&one, 0, sizeof one);
+	if (take_id(id, "gateway id", one.gateway_id, err) < 0)
+		return -1;
+	one.gateway_status = st;
+	if (max)
+		out[0] = one;
+	return 1;
+}
+
+static int gw_decode(const struct vendor_settings *v, const char *topic, const char *p, size_t len,
+		     struct vendor_report *out, size_t max, char *err)
+{
+	const char *rest = v->gw_prefix[0] ? after(topic, v->gw_prefix) : NULL;
+	const char *slash = rest ? strchr(rest, '/') : NULL;
+	if (!slash || strcmp(slash, "/status") != 0)
+		return NOT_MINE;
+	char id[SB_ID_MAX + 2];
+	size_t n = (size_t)(slash - rest);
+	if (n == 0 || n > SB_ID_MAX) {
+		seterr(err, "gateway id in topic must be 1-%d characters", SB_ID_MAX);
+		return -1;
+	}
+	memcpy(id, rest, n);
+	id[n] = '\0';
+	if (too_big(len, err) < 0)
+		return -1;
+	if (len == 0)
+		return 0; /* a cleared retained status says nothing */
+	int st = status_word(p, len, 1, err);
+	return st ? gateway_entry(id, st, out, max, err) : -1;
+}
+
+static int z2m_bridge_state(const struct vendor_settings *v, const char *p, size_t len, struct vendor_report *out,
+			    size_t max, char *err)
+{
+	if (too_big(len, err) < 0)
+		return -1;
+	if (len == 0 || !v->z2m_gateway[0])
+		return 0;
+	int st = status_word(p, len, 0, err);
+	return st ? gateway_entry(v->z2m_gateway, st, out, max, err) : -1;
+}
+
 /* ------------------------------------------------------------ Zigbee2MQTT */
 
 static int z2m_decode(const struct vendor_settings *v, const char *topic, const char *p, size_t len,
@@ -275,6 +355,8 @@ static int z2m_decode(const struct vendor_settings *v, const char *topic, const 
 	const char *rest = v->z2m && v->z2m_base[0] ? after(topic, v->z2m_base) : NULL;
 	if (!rest)
 		return NOT_MINE;
+	if (strcmp(rest, "bridge/state") == 0)
+		return z2m_bridge_state(v, p, len, out, max, err);
 	if (strcmp(rest, "bridge") == 0 || strncmp(rest, "bridge/", 7) == 0)
 		return 0;
 	const char *slash = strchr(rest, '/');
@@ -284,6 +366,7 @@ static int z2m_decode(const struct vendor_settings *v, const char *topic, const 
 		      strcmp(strrchr(rest, '/'), "/availability") == 0))
 		return 0;
 	struct vendor_report one;
+	memset(&one, 0, sizeof one);
 	/* A friendly name may hold '/', which no device id does: the whole rest is the name. */
 	if (slash) {
 		char q[48];
@@ -429,7 +512,7 @@ static int zb_id(const char *key, const cJSON *dev, char id[SB_ID_MAX + 1], char
 	return take_id(key ? key : "", "ZbReceived device", id, err);
 }
 
-static int tasmota_zigbee(const cJSON *zb, struct vendor_report *out, size_t max, char *err)
+static int tasmota_zigbee(const char *bridge, const cJSON *zb, struct vendor_report *out, size_t max, char *err)
 {
 	int n = 0;
 	if (!cJSON_IsObject(zb)) {
@@ -440,6 +523,11 @@ static int tasmota_zigbee(const cJSON *zb, struct vendor_report *out, size_t max
 		return -1;
 	for (const cJSON *dev = zb->child; dev; dev = dev->next) {
 		struct vendor_report one;
+		memset(&one, 0, sizeof one);
+		/* The bridge relays this device: it is the device's gateway. */
+		char e3[CODEC_ERR_MAX];
+		if (take_id(bridge, "tasmota topic", one.gateway_id, e3) < 0)
+			one.gateway_id[0] = '\0';
 		char e2[CODEC_ERR_MAX], q[48];
 		quote(dev->string ? dev->string : "", dev->string ? strlen(dev->string) : 0, q);
 		if (!cJSON_IsObject(dev)) {
@@ -468,11 +556,12 @@ static int tasmota_sensor(const struct vendor_settings *v, const char *name, con
 	int rc = -1;
 	const cJSON *zb, *sw;
 	struct vendor_report one;
+	memset(&one, 0, sizeof one);
 	if (no_duplicates(root, err) < 0)
 		goto out;
 	/* A Zigbee bridge reports its devices, each under its own id, not its own topic. */
 	if ((zb = field(root, "ZbReceived"))) {
-		rc = tasmota_zigbee(zb, out, max, err);
+		rc = tasmota_zigbee(name, zb, out, max, err);
 		goto out;
 	}
 	if (take_id(name, "tasmota topic", one.device_id, err) < 0 || tasmota_fields(root, 0, &one.r, err) < 0)
@@ -512,14 +601,30 @@ static int tasmota_decode(const struct vendor_settings *v, const char *topic, co
 	if (strcmp(kind, "SENSOR") == 0)
 		return tasmota_sensor(v, rest, p, len, out, max, err);
 	if (strcmp(kind, "LWT") == 0) {
+		/* A Tasmota bridge is the gateway of the Zigbee devices it relays. */
+		char topic_id[SB_ID_MAX + 2];
+		size_t tn = (size_t)(slash - rest);
+		if (tn == 0 || tn > SB_ID_MAX)
+			return take_id("", "tasmota topic", topic_id, err);
+		memcpy(topic_id, rest, tn);
+		topic_id[tn] = '\0';
 		if (payload_is(p, len, "Offline"))
-			return 0;
+			return gateway_entry(topic_id, -1, out, max, err);
 		if (!payload_is(p, len, "Online")) {
 			char q[48];
 			quote(p, len, q);
 			seterr(err, "LWT must be Online or Offline (got '%s')", q);
 			return -1;
 		}
+		/* Online: the Tasmota device itself is alive, and as a gateway it is back. */
+		struct vendor_report two[2];
+		memset(two, 0, sizeof two);
+		if (take_id(topic_id, "tasmota topic", two[0].device_id, err) < 0 ||
+		    gateway_entry(topic_id, 1, two + 1, 1, err) < 0)
+			return -1;
+		for (size_t i = 0; i < 2 && i < max; i++)
+			out[i] = two[i];
+		return 2;
 	}
 	/* STATE (periodic telemetry) or LWT Online: a heartbeat. */
 	struct vendor_report one;
@@ -537,15 +642,27 @@ int vendor_decode_all(const struct vendor_settings *v, const char *topic, const 
 		      struct vendor_report *out, size_t max, char err[CODEC_ERR_MAX])
 {
 	static int (*const sources[])(const struct vendor_settings *, const char *, const char *, size_t,
-				      struct vendor_report *, size_t, char *) = {z2m_decode, shelly_decode,
+				      struct vendor_report *, size_t, char *) = {gw_decode, z2m_decode, shelly_decode,
 										tasmota_decode};
+	static const enum sb_source source_of[] = {SB_SRC_NONE, SB_SRC_ZIGBEE2MQTT, SB_SRC_SHELLY, SB_SRC_TASMOTA};
 	if (!v || !topic || !err || (!payload && len) || (!out && max))
 		return -1;
 	err[0] = '\0';
 	for (size_t i = 0; i < sizeof sources / sizeof sources[0]; i++) {
 		int rc = sources[i](v, topic, payload ? payload : "", len, out, max, err);
-		if (rc != NOT_MINE)
-			return rc;
+		if (rc == NOT_MINE)
+			continue;
+		for (int k = 0; k < rc && (size_t)k < max; k++) {
+			if (out[k].gateway_status)
+				continue;
+			out[k].source = source_of[i];
+			/* A Zigbee2MQTT instance is the gateway of its seals. */
+			if (source_of[i] == SB_SRC_ZIGBEE2MQTT)
+				snprintf(out[k].gateway_id, sizeof out[k].gateway_id, "%s", v->z2m_gateway);
+			else if (source_of[i] != SB_SRC_TASMOTA)
+				out[k].gateway_id[0] = '\0';
+		}
+		return rc;
 	}
 	return 0;
 }
@@ -553,13 +670,17 @@ int vendor_decode_all(const struct vendor_settings *v, const char *topic, const 
 int vendor_decode(const struct vendor_settings *v, const char *topic, const char *payload, size_t len,
 		  char device_id[SB_ID_MAX + 1], struct report *r, char err[CODEC_ERR_MAX])
 {
-	struct vendor_report one;
+	struct vendor_report all[VENDOR_REPORTS_MAX];
 	if (!device_id || !r)
 		return -1;
-	int rc = vendor_decode_all(v, topic, payload, len, &one, 1, err);
-	if (rc < 1)
-		return rc;
-	memcpy(device_id, one.device_id, sizeof one.device_id);
-	*r = one.r;
-	return 1;
+	int rc = vendor_decode_all(v, topic, payload, len, all, VENDOR_REPORTS_MAX, err);
+	/* The first device's report: a gateway's status is none. */
+	for (int i = 0; i < rc && i < VENDOR_REPORTS_MAX; i++) {
+		if (all[i].gateway_status)
+			continue;
+		memcpy(device_id, all[i].device_id, sizeof all[i].device_id);
+		*r = all[i].r;
+		return 1;
+	}
+	return rc < 0 ? rc : 0;
 }

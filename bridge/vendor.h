@@ -26,12 +26,17 @@ struct vendor_settings {
 	int shelly;
 	int tasmota;
 	int tasmota_switch_on_closed; /* 1: "Switch1":"ON" means the door is closed */
+	char z2m_gateway[SB_ID_MAX + 1]; /* the gateway id of the Zigbee2MQTT instance ("z2m") */
+	char gw_prefix[VENDOR_BASE_MAX + 8]; /* "<topic_root>/gw": R/gw/<id>/status */
 };
 
 /* One device's part of a vendor message. */
 struct vendor_report {
 	char device_id[SB_ID_MAX + 1];
 	struct report r;
+	enum sb_source source;
+	char gateway_id[SB_ID_MAX + 1]; /* the gateway the report came through, "" none */
+	int gateway_status;             /* 0: a device report; 1 / -1: gateway_id is online / offline */
 };
 
 /* From the [zigbee2mqtt], [shelly] and [tasmota] settings. */

@@ -100,6 +100,8 @@ district_after = 10
 [log]
 level = info
 file = $work/sealbridge.log
+[model.ds-200]
+battery_low = 20
 INI
 "$build/sealbridge" -t -c "$work/sealbridge.ini" >/dev/null
 "$build/sealbridge" -c "$work/sealbridge.ini" &
@@ -122,6 +124,10 @@ while :; do
 done
 status=$rc
 sim_pid=
+# Field operations: a dying gateway, a testing round, the daily rubbish run.
+if [ -z "$interrupted" ] && [ "$status" = 0 ] && kill -0 "$daemon_pid" 2>/dev/null; then
+	timeout -k 5 120 "$PY" -u "$here/deploy/demo/field_ops.py" --port "$port" || status=$?
+fi
 if [ -z "$interrupted" ] && ! kill -0 "$daemon_pid" 2>/dev/null; then
 	echo "== sealbridge exited during the demo" >&2
 	status=1

@@ -3,7 +3,7 @@
 # Usage: sb_install_deps [extra packages...]
 sb_install_deps() {
 	local pkgs=(build-essential cmake pkg-config libpaho-mqtt-dev libssl-dev libsqlite3-dev libcjson-dev
-		libinih-dev libsystemd-dev mosquitto mosquitto-clients "$@")
+		libinih-dev libsystemd-dev mosquitto mosquitto-clients tzdata "$@") # tzdata: timing.timezone (daily permits)
 	local missing=() p
 	for p in "${pkgs[@]}"; do
 		if [ "$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null)" != installed ]; then

@@ -90,7 +90,7 @@ int ctl_request_begin(struct ctl_session *s, const struct ctl *c, char err[CTL_E
 int ctl_request(struct ctl_session *s, const struct ctl *c, const char *op, struct cJSON *body,
 		struct ctl_reply *reply, char err[CTL_ERR_MAX]);
 
-enum ctl_kind { CTL_STR, CTL_TIME, CTL_INT, CTL_NUM };
+enum ctl_kind { CTL_STR, CTL_TIME, CTL_INT, CTL_NUM, CTL_DAILY /* HH:MM-HH:MM -> {from, until} */ };
 struct ctl_field {
 	const char *opt;   /* long option, also the help name */
 	const char *key;   /* JSON key, also the CSV column */

@@ -1,5 +1,5 @@
 /* The command subcommands (admit, release, install, uninstall, permit, ack,
- * resolve): options to a JSON command, request on R/cmd/<op>, reply on our
+ * resolve, revoke): options to a JSON command, request on R/cmd/<op>, reply on our
  * own reply topic, matched by MQTT v5 correlation data. */
 #include "ctl.h"
 
@@ -34,17 +34,36 @@ const struct ctl_field ctl_install_fields[] = {
 	{"device", "device_id", CTL_STR, 1, "ID"},
 	{"household", "household_id", CTL_STR, 1, "ID"},
 	{"silence-after", "silence_after", CTL_NUM, 0, "SECONDS"},
+	{"source", "source", CTL_STR, 0, "native|zigbee2mqtt|shelly|tasmota"},
+	{"gateway", "gateway_id", CTL_STR, 0, "ID"},
+	{"model", "model", CTL_STR, 0, "NAME"},
 	{NULL, NULL, CTL_STR, 0, NULL},
 };
 static const struct ctl_field uninstall_fields[] = {
 	{"device", "device_id", CTL_STR, 1, "ID"},
 	{NULL, NULL, CTL_STR, 0, NULL},
 };
+/* One target of household, community, street, district: the daemon says bad_request otherwise. */
 static const struct ctl_field permit_fields[] = {
-	{"household", "household_id", CTL_STR, 1, "ID"},
+	{"household", "household_id", CTL_STR, 0, "ID"},
+	{"community", "community_id", CTL_STR, 0, "ID"},
+	{"street", "street_id", CTL_STR, 0, "ID"},
+	{"district", "district_id", CTL_STR, 0, "ID"},
 	{"until", "until", CTL_TIME, 1, "TIME"},
 	{"from", "from", CTL_TIME, 0, "TIME"},
+	{"daily", "daily", CTL_DAILY, 0, "HH:MM-HH:MM"},
 	{"reason", "reason", CTL_STR, 0, "TEXT"},
+	{NULL, NULL, CTL_STR, 0, NULL},
+};
+static const struct ctl_field revoke_fields[] = {
+	{"permit", "permit_id", CTL_STR, 1, "ID"},
+	{NULL, NULL, CTL_STR, 0, NULL},
+};
+static const struct ctl_field resolve_fields[] = {
+	{"alert", "alert_id", CTL_STR, 1, "ID"},
+	{"by", "by", CTL_STR, 1, "ID"},
+	{"note", "note", CTL_STR, 0, "TEXT"},
+	{"outcome", "outcome", CTL_STR, 0, "false_alarm|errand|violation|device_fault|other"},
 	{NULL, NULL, CTL_STR, 0, NULL},
 };
 static const struct ctl_field alert_fields[] = {
@@ -65,11 +84,12 @@ static const struct op {
 	{"uninstall", uninstall_fields, "a seal is taken off"},
 	{"permit", permit_fields, "door openings in [from, until] raise no alert"},
 	{"ack", alert_fields, "someone has taken an alert in hand: escalation stops"},
-	{"resolve", alert_fields, "an alert is closed"},
+	{"resolve", resolve_fields, "an alert is closed"},
 	{"register", ctl_register_fields, "a seal enters stock (again: updates model, batch, note)"},
 	{"allocate", ctl_allocate_fields, "a seal is handed to one community or one street"},
 	{"inspect", ctl_inspect_fields, "a collected seal was checked: ok (back to stock), faulty or lost"},
 	{"swap", ctl_swap_fields, "the household's seal is replaced by this one, in one step"},
+	{"revoke", revoke_fields, "a permit ends now"},
 };
 #define NOPS (sizeof ops / sizeof ops[0])
 #define MAX_FIELDS 16
@@ -116,6 +136,24 @@ int ctl_field_set(cJSON *body, const struct ctl_field *f, const char *value, int
 			return -1;
 		}
 		v = cJSON_CreateNumber((double)n);
+		break;
+	}
+	case CTL_DAILY: {
+		/* HH:MM-HH:MM; the daemon checks the times themselves. */
+		char from[8], until[8];
+		const char *dash = strchr(value, '-');
+		if (!dash || dash - value != 5 || strlen(dash + 1) != 5) {
+			snprintf(err, CTL_ERR_MAX, "%s: '%.64s' is not HH:MM-HH:MM (e.g. 16:00-16:10)", f->key, value);
+			return -1;
+		}
+		memcpy(from, value, 5);
+		from[5] = '\0';
+		memcpy(until, dash + 1, 6);
+		v = cJSON_CreateObject();
+		if (v && (!cJSON_AddStringToObject(v, "from", from) || !cJSON_AddStringToObject(v, "until", until))) {
+			cJSON_Delete(v);
+			v = NULL;
+		}
 		break;
 	}
 	case CTL_NUM: {
@@ -181,7 +219,7 @@ static void parse_reply(const struct ctl_msg *m, struct ctl_reply *r)
 	copy_str(o, "message", r->message, sizeof r->message);
 	if (!r->ok && !r->error[0])
 		snprintf(r->error, sizeof r->error, "unknown");
-	static const char *const keys[] = {"household_id", "device_id", "alert_id", "seal_state"};
+	static const char *const keys[] = {"household_id", "device_id", "alert_id", "seal_state", "permit_id"};
 	size_t used = 0;
 	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, keys[i]);

@@ -498,8 +498,9 @@ SECTIONS = {
     "mqtt": ("uri", "client_id", "topic_root", "username", "password", "cafile", "certfile",
              "keyfile", "keepalive", "session_expiry", "max_inflight"),
     "store": ("path", "keep_days", "retention_every", "max_waiting_saves", "stop_retry"),
-    "timing": ("silence_after", "unmonitored_after", "battery_low", "stats_interval"),
-    "escalation": ("street_after", "district_after"),
+    "timing": ("silence_after", "unmonitored_after", "battery_low", "stats_interval", "timezone",
+               "status_interval"),
+    "escalation": ("street_after", "district_after", "reminder_after"),
     "log": ("level", "file"),
 }
 KEY_SECTION = {k: s for s, keys in SECTIONS.items() for k in keys}

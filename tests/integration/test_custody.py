@@ -51,8 +51,16 @@ def seals_stats(mqtt, level, unit, since, **want):
         raise AssertionError("%s %s: want seals %s, saw %s" % (level, unit, expect, seen[-3:]))
 
 
+def with_model(daemon, **settings):
+    """A daemon whose settings know the seal model the tests register seals with."""
+    d = daemon(start=False, **settings)
+    with open(d.ini, "a") as f:
+        f.write("\n[model.ds-200]\nbattery_low = 20\n")
+    return d.start()
+
+
 def test_custody_life_of_a_seal(daemon, mqtt):
-    d = daemon(stats_interval=STATS)
+    d = with_model(daemon, stats_interval=STATS)
     mqtt.admit("hh-1", community="c-1", street="st-1", address="3-2-1502")
     mqtt.admit("hh-2", community="c-1", street="st-1", address="3-2-1601")
     mqtt.install("seal-old", "hh-2")  # hh-2 has a seal already: the new one replaces it later

@@ -23,7 +23,10 @@ def table(stdout):
 
 
 def test_stock_intake_allocation_and_collection_round(daemon, mqtt, tmp_path):
-    d = daemon()
+    d = daemon(start=False)
+    with open(d.ini, "a") as f:
+        f.write("\n[model.ds-200]\nbattery_low = 20\n")
+    d.start()
     stock = tmp_path / "stock.csv"
     stock.write_text("device_id,model,batch,note\n"
                      "seal-01,ds-200,2026-11-A,\n"

@@ -115,6 +115,7 @@ function route(rest) {
   if (p.length === 2 && p[0] === 'bridge' && p[1] === 'rejected') return { name: 'rejected' };
   if (p.length === 3 && p[0] === 'dev' && p[2] === 'report') return { name: 'report' };
   if (p.length === 2 && p[0] === 'cmd') return { name: `command-${p[1]}` };
+  if (p.length === 3 && p[0] === 'gw' && p[2] === 'status') return { name: 'gateway-status' };
   return null;
 }
 

@@ -707,7 +707,8 @@ static void test_encode_state(void)
 
 static void test_encode_stats_status_rejected(void)
 {
-	struct stats_msg s = {&u_s, 10, 9, 8, 1, 2, 3, 1795924800000LL, {-1, 2, 3, 4, 5, 6, 7}};
+	struct stats_msg s = {.unit = &u_s, .households = 10, .fitted = 9, .online = 8, .silent = 1, .doors_open = 2, .open_alerts = 3, .at_ms = 1795924800000LL,
+			  .seals = {-1, 2, 3, 4, 5, 6, 7}};
 	cJSON *j = parse(codec_encode_stats(&s));
 	CHECK_STR(jstr(j, "level"), "street");
 	CHECK_STR(jstr(j, "unit_id"), "s1");

@@ -90,7 +90,14 @@ static void make_old_database(const char *p)
 	sql_exec(p, "ALTER TABLE devices DROP COLUMN custody; ALTER TABLE devices DROP COLUMN model;"
 		    "ALTER TABLE devices DROP COLUMN batch; ALTER TABLE devices DROP COLUMN note;"
 		    "ALTER TABLE devices DROP COLUMN unit_level; ALTER TABLE devices DROP COLUMN unit_id;"
-		    "ALTER TABLE devices DROP COLUMN fittings; PRAGMA user_version = 2;");
+		    "ALTER TABLE devices DROP COLUMN fittings;"
+		    /* and what the retention and field-operations steps add */
+		    "DROP INDEX alerts_closed_at; DROP INDEX households_released_at; DROP INDEX permits_until;"
+		    "ALTER TABLE alerts DROP COLUMN unit_community; ALTER TABLE alerts DROP COLUMN unit_street;"
+		    "ALTER TABLE alerts DROP COLUMN unit_district; ALTER TABLE alerts DROP COLUMN gateway_id;"
+		    "ALTER TABLE alerts DROP COLUMN households; ALTER TABLE alerts DROP COLUMN outcome;"
+		    "ALTER TABLE alerts DROP COLUMN closed_ms; DROP TABLE seal_links; DROP TABLE field_permits;"
+		    "PRAGMA user_version = 2;");
 	sql_exec(p, "INSERT INTO households(id, district_id, street_id, community_id, start_ms, end_ms, released)"
 		    " VALUES('h-active', 'd1', 's1', 'c1', 0, 9000000000000, 0),"
 		    " ('h-released', 'd1', 's1', 'c1', 0, 9000000000000, 1);"

@@ -473,7 +473,7 @@ static void test_filters(void)
 	CHECK(vendor_filters(&v, f, VENDOR_FILTERS_MAX) == 0);
 
 	v = all_on();
-	CHECK(vendor_filters(&v, f, VENDOR_FILTERS_MAX) == 5);
+	CHECK(vendor_filters(&v, f, VENDOR_FILTERS_MAX) == 6);
 	CHECK_STR(f[0], "zigbee2mqtt/+");
 	CHECK_STR(f[1], "shellies/+/sensor/+");
 	CHECK_STR(f[2], "tele/+/SENSOR");
@@ -485,7 +485,7 @@ static void test_filters(void)
 
 	strcpy(v.z2m_base, "site/a/z2m");
 	v.tasmota = 0;
-	CHECK(vendor_filters(&v, f, VENDOR_FILTERS_MAX) == 2);
+	CHECK(vendor_filters(&v, f, VENDOR_FILTERS_MAX) == 3);
 	CHECK_STR(f[0], "site/a/z2m/+");
 }
 
