@@ -396,7 +396,7 @@ void custody_stats_fill(const struct engine *e, const struct unit_node *u, struc
 /* ---- commands ---- */
 
 /* The one check of a seal model: a configured settings section [model.<name>]
- * (INTERFACE.md "Seal models").
+ * (INTERFACE.md "Seal models"). */
 static int custody_model_known(const struct engine *e, const char *model)
 {
 	return field_model_known(e, model);
