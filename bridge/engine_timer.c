@@ -7,6 +7,10 @@
 
 #include "engine_impl.h"
 
+/* How soon a silence deadline waiting for word from the broker is looked at
+ * again (the service probes an idle link every second). */
+#define SILENCE_RECHECK_MS 500
+
 static int64_t silence_after(const struct engine *e, const struct device *d)
 {
 	return d->silence_after_ms > 0 ? d->silence_after_ms : e->set.silence_after_ms;
@@ -105,6 +109,12 @@ static void fire_silence(struct engine *e, struct device *d, struct sb_now now)
 	int64_t due = silence_due(e, d);
 	if (due > now.mono_ms) {
 		set_timer(e, &d->silence_timer, due);
+		return;
+	}
+	/* No word from the broker since the deadline: the seal's reports may
+	 * be held up on a dead link nobody has noticed yet. */
+	if (e->heard_known && e->heard_mono < due) {
+		set_timer(e, &d->silence_timer, now.mono_ms + SILENCE_RECHECK_MS);
 		return;
 	}
 	d->silent = 1;

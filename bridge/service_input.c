@@ -328,9 +328,9 @@ static void on_report(struct service *s, const struct transport_msg *m, const ch
 /* The reply goes to reply_to, else to the v5 response topic with its correlation data. */
 static void answer(struct service *s, const struct transport_msg *m, const struct command *c, const char *reply)
 {
-	const char *to = c->reply_to[0] ? c->reply_to : m->response_topic;
-	const void *corr = c->reply_to[0] ? NULL : m->corr;
-	size_t corr_len = c->reply_to[0] ? 0 : m->corr_len;
+	const char *to = service_reply_topic(s, m, c);
+	const void *corr = c->reply_to_given ? NULL : m->corr;
+	size_t corr_len = c->reply_to_given ? 0 : m->corr_len;
 	if (!to && !s->actions.n)
 		return;
 	service_apply(s, to, reply, corr, corr_len);
