@@ -110,8 +110,8 @@ int service_send(struct service *s, struct batch *b)
 		struct outmsg *m = b->v[i];
 		int rc = transport_publish(s->transport, m->topic, m->payload, m->len, m->qos, m->retained, m->corr,
 					   m->corr_len, m->token);
-		if (rc == -EBADMSG) {
-			bad = 1;
+		if (rc == -EBADMSG || rc == -EMSGSIZE) {
+			bad = rc;
 			break;
 		}
 		if (rc != 0)
@@ -122,7 +122,9 @@ int service_send(struct service *s, struct batch *b)
 		/* A message that can never be sent (e.g. an empty topic from an old
 		 * outbox) must not hold back every later one. */
 		struct outmsg *m = b->v[i++];
-		drop_unsendable(s, m->derived ? &s->stateq : &s->outq, m, "the MQTT library refuses it",
+		drop_unsendable(s, m->derived ? &s->stateq : &s->outq, m,
+				bad == -EMSGSIZE ? "larger than the broker's maximum packet size"
+						 : "not a valid topic or message for MQTT",
 				clock_now());
 	}
 	/* The transport is not taking messages now: the rest go again later, in

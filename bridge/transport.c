@@ -60,6 +60,7 @@ struct transport {
 	atomic_llong heard_mono; /* last time anything came from the broker (CLOCK_MONOTONIC ms) */
 	atomic_int probe_out;    /* a probe waits for its answer */
 	int receive_max;   /* the broker's Receive Maximum from the last CONNACK */
+	atomic_llong max_packet; /* the broker's Maximum Packet Size, 0 for none */
 };
 
 static char *dup_opt(const char *s)
@@ -307,6 +308,11 @@ static void on_connect_ok(void *ctx, MQTTAsync_successData5 *r)
 	 * rest waiting inside Paho; with Mosquitto's default (20) they were seen to
 	 * stall there for good. The caller keeps its window within this. */
 	int rm = r ? MQTTProperties_getNumericValue(&r->properties, MQTTPROPERTY_CODE_RECEIVE_MAXIMUM) : -1;
+	/* A publish over the broker's Maximum Packet Size makes it disconnect us
+	 * (0x95), and Paho would send it again on the resumed session: such a
+	 * message is refused before it is sent. */
+	int mp = r ? MQTTProperties_getNumericValue(&r->properties, MQTTPROPERTY_CODE_MAXIMUM_PACKET_SIZE) : -1;
+	atomic_store(&t->max_packet, mp > 0 ? (long long)(unsigned)mp : 0);
 	pthread_mutex_lock(&t->mu);
 	t->receive_max = rm > 0 && rm <= 65535 ? rm : 65535;
 	pthread_mutex_unlock(&t->mu);
@@ -723,6 +729,12 @@ int transport_publish(struct transport *t, const char *topic, const void *payloa
 	if (!topic || !*topic || strlen(topic) > 65535 || strpbrk(topic, "+#") || (len > 0 && !payload) ||
 	    len > INT_MAX || qos < 0 || qos > 2 || (corr && corr_len > 65535))
 		return -EBADMSG;
+	long long maxp = atomic_load(&t->max_packet);
+	/* Fixed header (5), topic (2 + n), packet id (2), properties (4 + the correlation data's 3 + n). */
+	if (maxp > 0 && (long long)(5 + 2 + strlen(topic) + 2 + 4 + (corr ? 3 + corr_len : 0) + len) > maxp) {
+		log_debug("transport: publish to %s: larger than the broker's maximum packet size %lld", topic, maxp);
+		return -EMSGSIZE;
+	}
 	p = calloc(1, sizeof *p);
 	if (!p)
 		return -ENOMEM;

@@ -50,7 +50,8 @@ void transport_free(struct transport *t); /* NULL is a no-op */
 int transport_connect(struct transport *t);
 int transport_subscribe(struct transport *t, const char *const *filters, size_t n, int qos);
 /* -EBADMSG: the message itself can never be sent (empty or wildcard topic,
- * bad UTF-8); other errors: the transport is not taking messages now. */
+ * bad UTF-8); -EMSGSIZE: it is larger than the broker's Maximum Packet Size;
+ * other errors: the transport is not taking messages now. */
 int transport_publish(struct transport *t, const char *topic, const void *payload, size_t len, int qos,
 		      int retained, const void *corr, size_t corr_len, uint64_t token);
 /* Disconnects cleanly, waiting at most timeout_ms. A clean DISCONNECT suppresses
