@@ -612,6 +612,7 @@ void service_free(struct service *s)
 	outq_free(&s->stateq);
 	actions_free(&s->actions);
 	actions_free(&s->unsaved);
+	service_reject_free(s);
 	free(s->done_ids);
 	service_batch_free(&s->main_batch);
 	service_batch_free(&s->rx_batch);

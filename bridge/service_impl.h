@@ -80,6 +80,10 @@ struct service {
 	int tick_more; /* deadlines were left due for the next pass */
 	char topic_prefix_dev[CONFIG_STR_MAX + 8], topic_prefix_cmd[CONFIG_STR_MAX + 8];
 	struct reply_rules reply_rules; /* where replies may not go (service_reply.c) */
+	/* service_reject.c, under mu */
+	int64_t reject_window_mono;
+	size_t reject_logged, reject_suppressed;
+	struct hashmap retained_rejected; /* topic -> its retained report already rejected */
 };
 
 /* service_input.c: runs on the transport's thread. */
@@ -101,6 +105,13 @@ void service_mark_states(struct service *s, struct sb_now now, int force);
 
 /* service_send.c: the outbox row id is deleted with the next batch of confirmed ones. */
 void service_row_done(struct service *s, int64_t id);
+/* service_reject.c. Under mu: the log line of a rejection, rate-limited at warning. */
+void service_log_rejected(struct service *s, const char *topic, const char *reason, const char *detail);
+/* 1 when this retained message (topic and payload) was rejected before: the
+ * broker delivers it again at every subscribe. */
+int service_retained_rejected_before(struct service *s, const char *topic, const char *payload, size_t len,
+				     int retained);
+void service_reject_free(struct service *s);
 /* service_reply.c */
 void service_reply_rules(struct service *s);
 /* The topic a command's reply goes to, or NULL: none asked for, or one that

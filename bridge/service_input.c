@@ -32,7 +32,7 @@ void service_publish_volatile(struct service *s, const char *topic, const char *
 
 void service_reject(struct service *s, const char *topic, const char *reason, const char *detail, int64_t at_ms)
 {
-	log_warn("rejected %s: %s: %s", topic, reason, detail);
+	service_log_rejected(s, topic, reason, detail);
 	char *p = codec_encode_rejected(topic, reason, detail, at_ms);
 	if (!p)
 		return;
@@ -271,6 +271,9 @@ static void apply_report(struct service *s, const struct transport_msg *m, const
 	case REPORT_UNKNOWN_DEVICE:
 		if (quiet_unknown)
 			log_debug("%s: %s is not a fitted seal", m->topic, device_id);
+		else if (service_retained_rejected_before(s, m->topic, m->payload, m->len, m->retained))
+			log_debug("%s: retained report of %s (not fitted) delivered again; rejected before", m->topic,
+				  device_id);
 		else
 			service_reject(s, m->topic, "unknown_device", "no seal with this id is fitted", now.wall_ms);
 		return;

@@ -301,3 +301,51 @@ def test_link_cut_while_publishing_volatile_messages_keeps_publishing(daemon, mq
     finally:
         flood.close()
     door_opens(mqtt, "hh-1", "seal-1", 1, "door alert after the cuts")
+
+
+# ------------------------------------------------------------ low items
+
+def take_over(d, broker):
+    """Another client connects with the daemon's client id once: the broker
+    closes the daemon's connection, and the daemon reconnects."""
+    thief = paho.Client(client_id=d.settings["client_id"], protocol=paho.MQTTv5)
+    connected = threading.Event()
+    thief.on_connect = lambda c, u, f, rc, p=None: connected.set()
+    thief.connect(broker.host, broker.port, keepalive=30, clean_start=False)
+    thief.loop_start()
+    try:
+        assert connected.wait(10), "the second client could not connect"
+    finally:
+        thief.disconnect()
+        thief.loop_stop()
+
+
+def test_retained_report_of_unfitted_seal_is_rejected_once_not_per_reconnect(daemon, mqtt, broker):
+    d = daemon()
+    topic = "%s/dev/stray-1/report" % ROOT
+    since = mqtt.mark()
+    mqtt.publish(topic, {"door": "open", "seq": 4}, retain=True)
+    mqtt.wait_for(is_rejected(topic=topic, reason="unknown_device"), since=since, what="the first rejection")
+    for _ in range(2):
+        mark, again = log_mark(d), mqtt.mark()
+        take_over(d, broker)
+        mqtt.wait_for(is_status("online"), timeout=15, since=again, what="online after the takeover")
+        wait_log(d, r"stray-1.*delivered again", mark, timeout=10, what="the retained report delivered again")
+    assert len(mqtt.messages(is_rejected(topic=topic), since)) == 1, mqtt.messages(is_rejected(topic=topic), since)
+    mqtt.publish(topic, b"", retain=True)
+
+
+def test_a_flood_of_rejected_inputs_is_rate_limited_in_the_log_not_on_mqtt(daemon, mqtt, broker):
+    d = daemon()
+    mark, since = log_mark(d), mqtt.mark()
+    for i in range(100):
+        mqtt.c.publish("%s/dev/flood-%d/report" % (ROOT, i), '{"door":"open"}', qos=1)
+    wait_until(lambda: len(mqtt.messages(is_rejected(reason="unknown_device"), since)) >= 100, 15,
+               "100 rejected events")
+    warned = [l for l in log_since(d, mark).splitlines() if " warning: rejected " in l]
+    assert 1 <= len(warned) <= 20, "%d warning lines for 100 rejections" % len(warned)
+    # the count of what was not logged at warning comes with the next window
+    time.sleep(10.5)
+    mqtt.c.publish("%s/dev/flood-x/report" % ROOT, '{"door":"open"}', qos=1)
+    wait_log(d, r"80 more rejected inputs in the last \d+ s not logged at warning", mark, timeout=10,
+             what="the count of rejections not logged")
