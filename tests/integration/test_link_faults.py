@@ -27,11 +27,12 @@ def pki(tmp_path_factory):
 
 class LinkBroker(Broker):
     """conftest's broker plus an ACL that refuses one alert topic, a
-    websockets listener (port2) and a TLS websockets listener (port3)."""
+    websockets listener (port2), a TLS websockets listener (port3) and a TLS
+    MQTT listener (port4)."""
 
     def __init__(self, workdir, pki):
         super().__init__(workdir)
-        self.port2, self.port3 = _free_ports(2, {self.port})
+        self.port2, self.port3, self.port4 = _free_ports(3, {self.port})
         acl = self.dir / "acl"
         acl.write_text("topic readwrite #\ntopic deny %s\n" % BAD_TOPIC)
         self.conf.write_text(self.conf.read_text() +
@@ -41,7 +42,10 @@ class LinkBroker(Broker):
                              "listener %d 127.0.0.1\nprotocol websockets\n"
                              "listener %d 127.0.0.1\nprotocol websockets\n"
                              "cafile %s\ncertfile %s\nkeyfile %s\n"
+                             "listener %d 127.0.0.1\n"
+                             "cafile %s\ncertfile %s\nkeyfile %s\n"
                              % (getpass.getuser(), acl, MAX_PACKET, self.port2, self.port3, pki["ca.crt"],
+                                pki["server.crt"], pki["server.key"], self.port4, pki["ca.crt"],
                                 pki["server.crt"], pki["server.key"]))
 
 
@@ -265,11 +269,12 @@ def test_retries_back_off(daemon, mqtt, broker, tmp_path):
         assert v <= 0.5 * 2 ** i + 0.05, "retry %d waited %.1f s: %r" % (i, v, got)
 
 
-@pytest.mark.parametrize("scheme", ["ws", "wss"])
-def test_websocket_uris_connect(daemon, mqtt, broker, pki, scheme):
-    """Every uri sealbridge -t accepts must work: ws:// and wss:// too."""
-    port = broker.port2 if scheme == "ws" else broker.port3
-    extra = {"cafile": pki["ca.crt"]} if scheme == "wss" else {}
+@pytest.mark.parametrize("scheme", ["mqtt", "mqtts", "ws", "wss"])
+def test_every_uri_scheme_connects(daemon, mqtt, broker, pki, scheme):
+    """Every uri sealbridge -t accepts must work: ws:// and wss:// too
+    (tcp:// and ssl:// are what the other tests use)."""
+    port = {"mqtt": broker.port, "mqtts": broker.port4, "ws": broker.port2, "wss": broker.port3}[scheme]
+    extra = {"cafile": pki["ca.crt"]} if scheme in ("mqtts", "wss") else {}
     d = daemon(uri="%s://127.0.0.1:%d" % (scheme, port), **extra)
     fitted(mqtt, "hh-1", "seal-1")
     door_opens(mqtt, "hh-1", "seal-1", 1, "door alert over %s" % scheme)
