@@ -312,6 +312,11 @@ static void handle_connection(struct service *s, struct sb_now now)
 		/* Paho's own connect timeout runs on the wall clock; do not trust it alone. */
 		went_down(s, "connect attempt timed out", now);
 	}
+	if (s->conn == CONN_SUBSCRIBING && now.mono_ms - s->connecting_since_mono > CONNECT_WATCHDOG_MS) {
+		/* A SUBACK that never comes must not leave us half online for good. */
+		went_down(s, "the broker never answered our subscriptions", now);
+		transport_disconnect(s->transport, 1000);
+	}
 	watch_link(s, now);
 	watch_hearing(s, now);
 	if (s->conn == CONN_DOWN && now.mono_ms >= s->reconnect_mono)
