@@ -29,6 +29,7 @@
 /* Paho may clear its connected flag without telling us (a broker
  * DISCONNECT); seen from the main loop for this long, the link is down. */
 #define LINK_WATCHDOG_MS 1000
+#define LINK_CHECK_MS 200
 /* The daemon counts silence only while it hears the broker. An idle link is
  * probed this often; no answer to anything for HEAR_GAP_MS means it does
  * not hear, long before Paho's keepalive (up to ~2x keepalive) notices. */
@@ -225,6 +226,11 @@ static void watch_link(struct service *s, struct sb_now now)
 		s->link_gone_mono = 0;
 		return;
 	}
+	/* Asking Paho takes its lock, which a busy receive thread holds: at most
+	 * a few times a second, not on every pass of a busy loop. */
+	if (now.mono_ms - s->link_check_mono < LINK_CHECK_MS)
+		return;
+	s->link_check_mono = now.mono_ms;
 	if (transport_is_connected(s->transport)) {
 		s->link_gone_mono = 0;
 		return;

@@ -49,6 +49,7 @@ struct service {
 	int64_t ready_since_mono; /* when the current connection became ready */
 	int64_t attempt_mono;     /* when the last connect attempt started */
 	int64_t link_gone_mono;   /* when the main loop first saw Paho disconnected while we were up */
+	int64_t link_check_mono;  /* when it last asked */
 	int64_t probe_mono;       /* when the last probe went out */
 	int hearing;              /* under mu: the engine counts silence */
 	unsigned rand_seed;       /* jitter of the reconnect backoff */
