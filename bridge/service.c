@@ -22,8 +22,8 @@
 
 #define RECONNECT_MIN_MS 500
 #define RECONNECT_MAX_MS 30000
-/* A connection that stayed up this long was no flap: the next retry starts
- * from RECONNECT_MIN_MS again. */
+/* A connection the broker ended (DISCONNECT) after it stayed up this long was
+ * no flap: the next retry starts from RECONNECT_MIN_MS again. */
 #define RECONNECT_STABLE_MS 10000
 #define CONNECT_WATCHDOG_MS 60000
 /* Paho may clear its connected flag without telling us (a broker
@@ -199,7 +199,11 @@ static void start_connect(struct service *s, struct sb_now now)
 
 static void went_down(struct service *s, const char *cause, struct sb_now now)
 {
-	if (s->conn == CONN_READY && now.mono_ms - s->ready_since_mono >= RECONNECT_STABLE_MS)
+	/* A working connection lost on the way (a cut, a broker restart) is
+	 * retried at once; one the broker itself ends with a DISCONNECT soon
+	 * after it was made (a kick loop, a quota) keeps backing off. */
+	if (s->conn == CONN_READY && (now.mono_ms - s->ready_since_mono >= RECONNECT_STABLE_MS ||
+				      !strstr(cause, "broker sent DISCONNECT")))
 		s->backoff_ms = RECONNECT_MIN_MS;
 	schedule_retry(s, now);
 	if (s->conn == CONN_READY)
