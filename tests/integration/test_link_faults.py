@@ -3,6 +3,7 @@ that stops answering, ws:// and wss://, reconnect backoff, and a link lost
 while the daemon publishes (issue 10 items 1, 4, 8, 9, 11)."""
 import getpass
 import glob
+import os
 import re
 import subprocess
 import threading
@@ -285,10 +286,16 @@ def test_every_uri_scheme_connects(daemon, mqtt, broker, pki, scheme):
 
 # ------------------------------------------------------------ item 9
 
-def test_link_cut_while_publishing_volatile_messages_keeps_publishing(daemon, mqtt, broker):
+PAHO_ASAN_SUPP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "paho-asan.supp")
+
+
+def test_link_cut_while_publishing_volatile_messages_keeps_publishing(daemon, mqtt, broker, monkeypatch):
     """Rejections (volatile messages) in flight when the link is cut, again
     and again: each has one owner (no double count of the in-flight window,
     no use after free under the sanitizer), and publishing goes on."""
+    # Paho's own race on this path (paho-asan.supp) is not ours to report.
+    asan = os.environ.get("ASAN_OPTIONS", "")
+    monkeypatch.setenv("ASAN_OPTIONS", (asan + ":" if asan else "") + "suppressions=" + PAHO_ASAN_SUPP)
     why = ss_can_cut()
     if why:
         pytest.fail(why, pytrace=False)
