@@ -8,8 +8,9 @@
 #include "engine_impl.h"
 
 /* How soon a silence deadline waiting for word from the broker is looked at
- * again (the service probes an idle link every second). */
-#define SILENCE_RECHECK_MS 500
+ * again (the service probes the link when a deadline is due and it has not
+ * heard the broker since; a live broker answers within milliseconds). */
+#define SILENCE_RECHECK_MS 100
 
 static int64_t silence_after(const struct engine *e, const struct device *d)
 {

@@ -257,13 +257,14 @@ static void watch_hearing(struct service *s, struct sb_now now)
 	if (s->conn != CONN_READY)
 		return;
 	int64_t heard = transport_heard_mono(s->transport);
-	if (now.mono_ms - heard >= PROBE_IDLE_MS && now.mono_ms - s->probe_mono >= PROBE_IDLE_MS) {
-		s->probe_mono = now.mono_ms;
-		transport_probe(s->transport);
-	}
 	int hearing = now.mono_ms - heard < HEAR_GAP_MS;
 	pthread_mutex_lock(&s->mu);
 	engine_set_heard(s->engine, heard);
+	/* A deadline due with no word from the broker since: ask at once, so
+	 * that a live link lets it fire within milliseconds, not a second. */
+	int64_t due = engine_next_deadline(s->engine);
+	int ask = (now.mono_ms - heard >= PROBE_IDLE_MS && now.mono_ms - s->probe_mono >= PROBE_IDLE_MS) ||
+		  (due <= now.mono_ms && heard < due);
 	if (hearing != s->hearing) {
 		s->hearing = hearing;
 		engine_set_connected(s->engine, hearing, now);
@@ -274,6 +275,10 @@ static void watch_hearing(struct service *s, struct sb_now now)
 			log_info("hearing %s again; silence is counted from now", s->cfg.mqtt.uri);
 	}
 	pthread_mutex_unlock(&s->mu);
+	if (ask) {
+		s->probe_mono = now.mono_ms;
+		transport_probe(s->transport); /* one at a time: a no-op while one is out */
+	}
 }
 
 static void handle_connection(struct service *s, struct sb_now now)

@@ -3,7 +3,7 @@
 #include "test_engine_harness.h"
 
 /* The engine looks at a deadline waiting for evidence again this often. */
-#define RECHECK_MS 500
+#define RECHECK_MS 100
 
 static void test_deadline_waits_for_word_from_the_broker(void)
 {
