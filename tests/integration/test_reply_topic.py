@@ -133,3 +133,36 @@ def test_old_outbox_rows_with_bad_topics_are_dropped_at_start(daemon, broker, mq
                       ).fetchall()
     db.close()
     assert not left, "bad rows still in the outbox: %r" % left
+
+
+VENDORS_ON = """
+[zigbee2mqtt]
+enabled = true
+base_topic = z2m-test
+[shelly]
+enabled = true
+[tasmota]
+enabled = true
+"""
+
+
+def test_reply_to_vendor_topics_is_refused_when_the_source_is_enabled(daemon, broker, mqtt):
+    """A reply under an enabled vendor source's topics could be a device
+    command or a sensor report; with the sources off those topics are free."""
+    d = daemon(start=False)
+    with open(d.ini, "a") as f:
+        f.write(VENDORS_ON)
+    d.start()
+    for i, topic in enumerate(("z2m-test/door-1", "z2m-test/door-1/set", "shellies/s1/sensor/state",
+                               "tele/t1/SENSOR", "cmnd/t1/POWER")):
+        bad_reply(mqtt, "admit", admit_body("hh-%d" % i), reply_to=topic, what=topic)
+    d.stop()
+    # the same topics are ordinary reply topics for a daemon without vendor sources
+    daemon()
+    spy = Client(broker, subscriptions=["tele/#"], record=False, name="spy")
+    try:
+        mqtt.publish(ROOT + "/cmd/admit", dict(admit_body("hh-x"), request_id="rx", reply_to="tele/t1/SENSOR"))
+        r = spy.wait_for(topic_is("tele/t1/SENSOR"), what="the reply on tele/t1/SENSOR").json
+        assert r["ok"] is True and r["request_id"] == "rx", r
+    finally:
+        spy.close()
