@@ -584,6 +584,12 @@ void engine_set_connected(struct engine *e, int connected, struct sb_now now)
 	e->connected = connected;
 }
 
+void engine_set_heard(struct engine *e, int64_t heard_mono)
+{
+	e->heard_known = 1;
+	e->heard_mono = heard_mono;
+}
+
 int64_t engine_next_deadline(const struct engine *e)
 {
 	const struct sb_timer *t = timerq_peek(&e->timers);

@@ -195,6 +195,10 @@ void engine_loaded(struct engine *e, struct sb_now now);
 
 /* The daemon could (connected=1) or could not (0) hear the broker from now on. */
 void engine_set_connected(struct engine *e, int connected, struct sb_now now);
+/* The broker was last heard at heard_mono. From the first call on, a silence
+ * deadline fires only once the broker was heard at or after it (a link may be
+ * dead before anyone notices); until then it is checked again shortly. */
+void engine_set_heard(struct engine *e, int64_t heard_mono);
 
 enum report_result engine_report(struct engine *e, const char *device_id, const struct report *r,
 				 int retained, struct sb_now now, struct actions *out);

@@ -53,6 +53,8 @@ struct engine {
 	struct timerq timers;
 	int connected;
 	int64_t hear_since_mono; /* from when silence may be counted */
+	int heard_known;         /* engine_set_heard was called: silence needs evidence */
+	int64_t heard_mono;      /* the broker was last heard then */
 	int64_t next_stats_mono;
 	int stats_running;       /* a statistics pass is under way */
 	size_t stats_cursor;     /* where it goes on */

@@ -8,6 +8,11 @@
 
 #include "engine_impl.h"
 
+/* How soon a silence deadline waiting for word from the broker is looked at
+ * again (the service probes the link when a deadline is due and it has not
+ * heard the broker since; a live broker answers within milliseconds). */
+#define SILENCE_RECHECK_MS 100
+
 static int64_t silence_after(const struct engine *e, const struct device *d)
 {
 	return field_silence_after(e, d);
@@ -110,6 +115,12 @@ static void fire_silence(struct engine *e, struct device *d, struct sb_now now)
 	int64_t due = silence_due(e, d);
 	if (due > now.mono_ms) {
 		set_timer(e, &d->silence_timer, due);
+		return;
+	}
+	/* No word from the broker since the deadline: the seal's reports may
+	 * be held up on a dead link nobody has noticed yet. */
+	if (e->heard_known && e->heard_mono < due) {
+		set_timer(e, &d->silence_timer, now.mono_ms + SILENCE_RECHECK_MS);
 		return;
 	}
 	d->silent = 1;

@@ -172,6 +172,7 @@ struct command {
 	enum sb_op op;
 	char request_id[SB_ID_MAX + 1];
 	char reply_to[SB_TOPIC_MAX + 1];
+	int reply_to_given; /* reply_to was a string, even "" (then it is judged, not ignored) */
 	char household_id[SB_ID_MAX + 1];
 	char unit_id[SB_LEVEL_COUNT][SB_ID_MAX + 1];
 	char device_id[SB_ID_MAX + 1];

@@ -10,6 +10,7 @@ void outq_init(struct outq *q)
 	hashmap_init(&q->by_token);
 	hashmap_init(&q->latest);
 	q->next_token = 1;
+	q->next_due = INT64_MAX;
 }
 
 static void free_msg(struct outmsg *m)
@@ -31,6 +32,7 @@ void outq_free(struct outq *q)
 	hashmap_free(&q->by_token);
 	hashmap_free(&q->latest);
 	memset(q, 0, sizeof(*q));
+	q->next_due = INT64_MAX;
 }
 
 int outq_push(struct outq *q, int64_t id, int is_volatile, const char *topic, const void *payload, size_t len,
@@ -87,7 +89,8 @@ static void untrack(struct outq *q, struct outmsg *m)
 		return;
 	hashmap_del(&q->by_token, m->tokkey);
 	m->token = 0;
-	q->inflight--;
+	if (q->inflight)
+		q->inflight--;
 }
 
 /* m is pending again, somewhere before the cursor. */
@@ -138,11 +141,23 @@ int64_t outq_oldest_derived(const struct outq *q)
 	return oldest;
 }
 
+static void recompute_due(struct outq *q)
+{
+	int64_t next = INT64_MAX;
+	if (q->waiting)
+		for (const struct outmsg *m = q->head; m; m = m->next)
+			if (m->retry_mono && m->retry_mono < next)
+				next = m->retry_mono;
+	q->next_due = next;
+}
+
 size_t outq_pump(struct outq *q, size_t max_inflight, int64_t now_mono, outq_send_fn send, void *arg)
 {
 	size_t sent = 0;
-	/* Messages waiting for a retry may have come due anywhere in the queue. */
-	struct outmsg *m = q->waiting ? q->head : q->cursor;
+	/* Waiting messages lie anywhere before the cursor; the queue is walked
+	 * from the head only when one has come due, not on every PUBACK. */
+	int scan = q->waiting && now_mono >= q->next_due;
+	struct outmsg *m = scan ? q->head : q->cursor;
 	for (; m && q->inflight < max_inflight; m = m->next) {
 		if (m->token || m->retry_mono > now_mono)
 			continue;
@@ -164,9 +179,11 @@ size_t outq_pump(struct outq *q, size_t max_inflight, int64_t now_mono, outq_sen
 		}
 		sent++;
 	}
-	/* Skip past the leading run of in-flight messages for the next pass. */
-	struct outmsg *c = q->waiting ? q->head : q->cursor;
-	while (c && c->token)
+	if (scan)
+		recompute_due(q);
+	/* Skip past the leading run of in-flight and waiting messages for the next pass. */
+	struct outmsg *c = scan ? q->head : q->cursor;
+	while (c && (c->token || c->retry_mono))
 		c = c->next;
 	q->cursor = c;
 	return sent;
@@ -181,10 +198,13 @@ struct outmsg *outq_find(struct outq *q, uint64_t token)
 
 void outq_retry(struct outq *q, struct outmsg *m, int64_t retry_mono)
 {
-	requeue(q, m);
+	/* Waiting is allowed before the cursor: the others go on past it. */
+	untrack(q, m);
 	if (!m->retry_mono)
 		q->waiting++;
 	m->retry_mono = retry_mono > 0 ? retry_mono : 1;
+	if (m->retry_mono < q->next_due)
+		q->next_due = m->retry_mono;
 	m->refusals++;
 }
 
@@ -197,7 +217,7 @@ void outq_remove(struct outq *q, struct outmsg *m)
 {
 	untrack(q, m);
 	unindex(q, m);
-	if (m->retry_mono)
+	if (m->retry_mono && q->waiting)
 		q->waiting--;
 	if (q->cursor == m)
 		q->cursor = m->next;
@@ -224,15 +244,13 @@ void outq_disconnected(struct outq *q)
 			outq_remove(q, m);
 		m = n;
 	}
+	/* Nothing is in flight on a connection that is gone, whatever was missed. */
+	q->inflight = 0;
+	hashmap_free(&q->by_token);
+	hashmap_init(&q->by_token);
 }
 
 int64_t outq_next_retry(const struct outq *q, int64_t now_mono)
 {
-	int64_t next = INT64_MAX;
-	if (!q->waiting)
-		return next;
-	for (const struct outmsg *m = q->head; m; m = m->next)
-		if (!m->token && m->retry_mono > now_mono && m->retry_mono < next)
-			next = m->retry_mono;
-	return next;
+	return q->waiting && q->next_due > now_mono ? q->next_due : INT64_MAX;
 }

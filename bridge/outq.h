@@ -29,14 +29,20 @@ struct outmsg {
 	int refusals;
 };
 
+/* A message the broker refuses is sent again at most this many times (the
+ * interface's bound), then dropped. */
+#define OUTQ_MAX_RETRIES 10
+
 struct outq {
 	struct outmsg *head, *tail;
-	/* Every message before cursor is in flight: pumping starts there, so a
-	 * long queue costs nothing per pass. Reset to head when one goes back. */
+	/* Every message before cursor is in flight or waiting for its retry:
+	 * pumping starts there, so a long queue costs nothing per pass. Reset
+	 * to head when one goes back. */
 	struct outmsg *cursor;
 	size_t n, inflight;
 	size_t peak; /* most messages queued at once since the owner last reset it */
 	size_t waiting; /* messages held back until their retry_mono */
+	int64_t next_due; /* no waiting message is due before this (INT64_MAX: none) */
 	struct hashmap by_token;
 	struct hashmap latest; /* topic -> its derived message not yet in flight */
 	size_t coalesced;      /* derived messages replaced by a newer one before they went out */
@@ -63,14 +69,15 @@ typedef int (*outq_send_fn)(void *arg, struct outmsg *m);
 size_t outq_pump(struct outq *q, size_t max_inflight, int64_t now_mono, outq_send_fn send, void *arg);
 /* The in-flight message of that send attempt, or NULL (stale or unknown token). It stays queued. */
 struct outmsg *outq_find(struct outq *q, uint64_t token);
-/* A send attempt ended without success: the message is pending again, from retry_mono on. */
+/* A send attempt ended without success: the message waits until retry_mono
+ * while the others go on past it. */
 void outq_retry(struct outq *q, struct outmsg *m, int64_t retry_mono);
 void outq_remove(struct outq *q, struct outmsg *m);
 /* The send attempt never reached the transport: pending again at once. */
 void outq_unsend(struct outq *q, struct outmsg *m);
 /* The connection is gone: every in-flight message is pending again; volatile ones are dropped. */
 void outq_disconnected(struct outq *q);
-/* Earliest retry_mono of a pending message that waits for one, or INT64_MAX. */
+/* When the next waiting message comes due, if after now_mono; else INT64_MAX. */
 int64_t outq_next_retry(const struct outq *q, int64_t now_mono);
 
 #endif

@@ -22,7 +22,22 @@
 
 #define RECONNECT_MIN_MS 500
 #define RECONNECT_MAX_MS 30000
+/* A connection the broker ended (DISCONNECT) after it stayed up this long was
+ * no flap: the next retry starts from RECONNECT_MIN_MS again. */
+#define RECONNECT_STABLE_MS 10000
 #define CONNECT_WATCHDOG_MS 60000
+/* Paho may clear its connected flag without telling us (a broker
+ * DISCONNECT); seen from the main loop for this long, the link is down. */
+#define LINK_WATCHDOG_MS 1000
+#define LINK_CHECK_MS 200
+/* The daemon counts silence only while it hears the broker. An idle link is
+ * probed this often; no answer to anything for HEAR_GAP_MS means it does
+ * not hear, long before Paho's keepalive (up to ~2x keepalive) notices. */
+#define PROBE_IDLE_MS 1000
+#define HEAR_GAP_MS 3000
+/* The systemd watchdog is fed only while the link machinery makes progress:
+ * online, or a connect attempt started within this long. */
+#define WD_STUCK_MS (RECONNECT_MAX_MS + CONNECT_WATCHDOG_MS + 10000)
 #define CHECKPOINT_EVERY_MS 2000
 #define SHUTDOWN_WAIT_MS 3000
 #define SHUTDOWN_FLUSH_MS 3000
@@ -125,6 +140,26 @@ static void flush_done_due(struct service *s, struct sb_now now)
 
 static void went_down(struct service *s, const char *cause, struct sb_now now);
 
+/* s->conn is read under mu by the receive thread (service_collect). */
+static void set_conn(struct service *s, enum conn_state c)
+{
+	pthread_mutex_lock(&s->mu);
+	s->conn = c;
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* Every retry backs off: exponential, capped, with jitter so that many
+ * daemons (or one daemon and a flapping broker) do not retry in lockstep. */
+static void schedule_retry(struct service *s, struct sb_now now)
+{
+	if (s->backoff_ms < RECONNECT_MIN_MS)
+		s->backoff_ms = RECONNECT_MIN_MS;
+	int64_t half = s->backoff_ms / 2;
+	s->retry_in_ms = half + (int64_t)((unsigned)rand_r(&s->rand_seed) % (unsigned)(half + 1));
+	s->reconnect_mono = now.mono_ms + s->retry_in_ms;
+	s->backoff_ms = s->backoff_ms * 2 > RECONNECT_MAX_MS ? RECONNECT_MAX_MS : s->backoff_ms * 2;
+}
+
 /* Paho holds its own lock while it runs our callbacks, and on_message takes
  * s->mu: so nothing here may call into the transport while holding s->mu. */
 static void subscribe_all(struct service *s)
@@ -146,30 +181,106 @@ static void subscribe_all(struct service *s)
 
 static void start_connect(struct service *s, struct sb_now now)
 {
+	pthread_mutex_lock(&s->mu);
+	/* Per-connection counts start afresh, whatever the last one left. */
+	service_wait_send(s);
+	outq_disconnected(&s->outq);
+	outq_disconnected(&s->stateq);
 	s->conn = CONN_CONNECTING;
-	s->connecting_since_mono = now.mono_ms;
-	if (transport_connect(s->transport) < 0) {
-		s->conn = CONN_DOWN;
-		s->reconnect_mono = now.mono_ms + s->backoff_ms;
+	pthread_mutex_unlock(&s->mu);
+	s->connecting_since_mono = s->attempt_mono = now.mono_ms;
+	s->link_gone_mono = 0;
+	int rc = transport_connect(s->transport);
+	if (rc < 0) {
+		set_conn(s, CONN_DOWN);
+		schedule_retry(s, now);
+		log_warn("cannot connect to %s: code %d; retrying in %.1f s", s->cfg.mqtt.uri, rc,
+			 (double)s->retry_in_ms / 1000.0);
 	}
 }
 
 static void went_down(struct service *s, const char *cause, struct sb_now now)
 {
+	/* A working connection lost on the way (a cut, a broker restart) is
+	 * retried at once; one the broker itself ends with a DISCONNECT soon
+	 * after it was made (a kick loop, a quota) keeps backing off. */
+	if (s->conn == CONN_READY && (now.mono_ms - s->ready_since_mono >= RECONNECT_STABLE_MS ||
+				      !strstr(cause, "broker sent DISCONNECT")))
+		s->backoff_ms = RECONNECT_MIN_MS;
+	schedule_retry(s, now);
 	if (s->conn == CONN_READY)
-		log_warn("connection to %s lost: %s", s->cfg.mqtt.uri, cause);
+		log_warn("connection to %s lost: %s; reconnecting in %.1f s", s->cfg.mqtt.uri, cause,
+			 (double)s->retry_in_ms / 1000.0);
 	else
 		log_warn("cannot connect to %s: %s; retrying in %.1f s", s->cfg.mqtt.uri, cause,
-			 (double)s->backoff_ms / 1000.0);
+			 (double)s->retry_in_ms / 1000.0);
 	pthread_mutex_lock(&s->mu);
 	s->conn = CONN_DOWN;
+	s->hearing = 0;
 	engine_set_connected(s->engine, 0, now);
 	service_wait_send(s); /* outq_disconnected drops volatile messages a batch may hold */
 	outq_disconnected(&s->outq);
 	outq_disconnected(&s->stateq);
 	pthread_mutex_unlock(&s->mu);
-	s->reconnect_mono = now.mono_ms + s->backoff_ms;
-	s->backoff_ms = s->backoff_ms * 2 > RECONNECT_MAX_MS ? RECONNECT_MAX_MS : s->backoff_ms * 2;
+}
+
+/* Paho can lose a connection without a callback (a broker DISCONNECT clears
+ * its connected flag first); the main loop looks for itself. */
+static void watch_link(struct service *s, struct sb_now now)
+{
+	if (s->conn != CONN_SUBSCRIBING && s->conn != CONN_READY) {
+		s->link_gone_mono = 0;
+		return;
+	}
+	/* Asking Paho takes its lock, which a busy receive thread holds: at most
+	 * a few times a second, not on every pass of a busy loop. */
+	if (now.mono_ms - s->link_check_mono < LINK_CHECK_MS)
+		return;
+	s->link_check_mono = now.mono_ms;
+	if (transport_is_connected(s->transport)) {
+		s->link_gone_mono = 0;
+		return;
+	}
+	if (!s->link_gone_mono) {
+		s->link_gone_mono = now.mono_ms; /* give Paho's own report a moment */
+		return;
+	}
+	if (now.mono_ms - s->link_gone_mono >= LINK_WATCHDOG_MS) {
+		s->link_gone_mono = 0;
+		went_down(s, "the link closed without a word from the MQTT library", now);
+	}
+}
+
+/* Whether the daemon hears the broker now: only then is silence counted
+ * (engine_set_connected), and a silence deadline fires only once something
+ * came from the broker after it (engine_set_heard). */
+static void watch_hearing(struct service *s, struct sb_now now)
+{
+	if (s->conn != CONN_READY)
+		return;
+	int64_t heard = transport_heard_mono(s->transport);
+	int hearing = now.mono_ms - heard < HEAR_GAP_MS;
+	pthread_mutex_lock(&s->mu);
+	engine_set_heard(s->engine, heard);
+	/* A deadline due with no word from the broker since: ask at once, so
+	 * that a live link lets it fire within milliseconds, not a second. */
+	int64_t due = engine_next_deadline(s->engine);
+	int ask = (now.mono_ms - heard >= PROBE_IDLE_MS && now.mono_ms - s->probe_mono >= PROBE_IDLE_MS) ||
+		  (due <= now.mono_ms && heard < due);
+	if (hearing != s->hearing) {
+		s->hearing = hearing;
+		engine_set_connected(s->engine, hearing, now);
+		if (!hearing)
+			log_warn("nothing heard from %s for %.1f s: silence is not counted until it answers again",
+				 s->cfg.mqtt.uri, (double)(now.mono_ms - heard) / 1000.0);
+		else
+			log_info("hearing %s again; silence is counted from now", s->cfg.mqtt.uri);
+	}
+	pthread_mutex_unlock(&s->mu);
+	if (ask) {
+		s->probe_mono = now.mono_ms;
+		transport_probe(s->transport); /* one at a time: a no-op while one is out */
+	}
 }
 
 /* The waiting saves reached their cap: inputs taken now could not be kept,
@@ -217,7 +328,7 @@ static void handle_connection(struct service *s, struct sb_now now)
 		went_down(s, cause, now);
 	if (connected && s->conn == CONN_CONNECTING && !lost) {
 		log_info("connected to %s; subscribing", s->cfg.mqtt.uri);
-		s->conn = CONN_SUBSCRIBING;
+		set_conn(s, CONN_SUBSCRIBING);
 		subscribe_all(s);
 	}
 	if (subscribed && s->conn == CONN_SUBSCRIBING) {
@@ -230,7 +341,9 @@ static void handle_connection(struct service *s, struct sb_now now)
 			pthread_mutex_lock(&s->mu);
 			s->inflight_cap = (size_t)(rm < s->cfg.mqtt.max_inflight ? rm : s->cfg.mqtt.max_inflight);
 			s->conn = CONN_READY;
-			s->backoff_ms = RECONNECT_MIN_MS;
+			s->ready_since_mono = now.mono_ms;
+			s->hearing = 1;
+			engine_set_heard(s->engine, transport_heard_mono(s->transport));
 			engine_set_connected(s->engine, 1, now);
 			publish_status(s, "online", now);
 			log_info("online: %zu households, %zu seals, %zu messages waiting", engine_household_count(s->engine),
@@ -250,6 +363,13 @@ static void handle_connection(struct service *s, struct sb_now now)
 	}
 	if (s->store_paused && s->conn != CONN_DOWN)
 		pause_input(s, now);
+	if (s->conn == CONN_SUBSCRIBING && now.mono_ms - s->connecting_since_mono > CONNECT_WATCHDOG_MS) {
+		/* A SUBACK that never comes must not leave us half online for good. */
+		went_down(s, "the broker never answered our subscriptions", now);
+		transport_disconnect(s->transport, 1000);
+	}
+	watch_link(s, now);
+	watch_hearing(s, now);
 	if (s->conn == CONN_DOWN && now.mono_ms >= s->reconnect_mono && !s->store_paused)
 		start_connect(s, now);
 }
@@ -289,6 +409,9 @@ static int64_t next_wake(struct service *s, struct sb_now now)
 		next = r;
 	if (s->conn == CONN_DOWN && s->reconnect_mono < next)
 		next = s->reconnect_mono;
+	/* The link and hearing watches run every pass. */
+	if ((s->conn == CONN_READY || s->conn == CONN_SUBSCRIBING) && now.mono_ms + 250 < next)
+		next = now.mono_ms + 250;
 	if (s->ndone && s->done_since_mono + DONE_DELAY_MS < next)
 		next = s->done_since_mono + DONE_DELAY_MS;
 	if (s->store_fault && s->next_store_retry_mono < next)
@@ -376,6 +499,7 @@ static int shutdown_clean(struct service *s)
 int service_run(struct service *s, const char *cfg_path, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload_flag)
 {
 	struct sb_now now = clock_now();
+	s->rand_seed = (unsigned)getpid() ^ (unsigned)now.wall_ms;
 	s->backoff_ms = RECONNECT_MIN_MS;
 	start_connect(s, now);
 #ifdef SB_HAVE_SYSTEMD
@@ -412,7 +536,10 @@ int service_run(struct service *s, const char *cfg_path, volatile sig_atomic_t *
 		if (mine && service_send(s, &s->main_batch))
 			next = now.mono_ms; /* more came while we sent */
 #ifdef SB_HAVE_SYSTEMD
-		if (wd_usec && now.mono_ms >= next_wd) {
+		/* Fed only while the link is up or attempts go on: a daemon stuck
+		 * offline for good is restarted by systemd. */
+		int progressing = s->conn == CONN_READY || now.mono_ms - s->attempt_mono < WD_STUCK_MS;
+		if (wd_usec && progressing && now.mono_ms >= next_wd) {
 			sd_notify(0, "WATCHDOG=1");
 			next_wd = now.mono_ms + (int64_t)(wd_usec / 2000);
 		}
@@ -439,6 +566,14 @@ static int load_outbox_row(void *arg, int64_t id, const char *topic, const void 
 			   int retained, const void *corr, size_t corr_len)
 {
 	struct service *s = arg;
+	char why[160];
+	if (service_outbox_topic_ok(s, topic, why, sizeof(why)) < 0) {
+		/* Sent, it would be refused for ever (holding back every later
+		 * message) or land where it does harm. */
+		log_error("outbox: dropped message %lld to \"%.80s\": %s", (long long)id, topic, why);
+		service_row_done(s, id);
+		return 0;
+	}
 	return outq_push(&s->outq, id, 0, topic, payload, len, qos, retained, corr, corr_len) < 0 ? -1 : 0;
 }
 
@@ -461,6 +596,7 @@ int service_new(const struct config *cfg, struct service **out)
 	actions_init(&s->unsaved);
 	snprintf(s->topic_prefix_dev, sizeof(s->topic_prefix_dev), "%s/dev/", cfg->mqtt.topic_root);
 	snprintf(s->topic_prefix_cmd, sizeof(s->topic_prefix_cmd), "%s/cmd/", cfg->mqtt.topic_root);
+	service_reply_rules(s);
 	s->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (s->wake_fd < 0) {
 		log_error("eventfd: %m");
@@ -549,6 +685,7 @@ void service_free(struct service *s)
 	outq_free(&s->stateq);
 	actions_free(&s->actions);
 	actions_free(&s->unsaved);
+	service_reject_free(s);
 	free(s->done_ids);
 	service_batch_free(&s->main_batch);
 	service_batch_free(&s->rx_batch);

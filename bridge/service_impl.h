@@ -8,6 +8,7 @@
 #include "config.h"
 #include "engine.h"
 #include "outq.h"
+#include "reply_topic.h"
 #include "service.h"
 #include "store.h"
 #include "store_ckpt.h"
@@ -45,6 +46,14 @@ struct service {
 	/* Main loop only. */
 	enum conn_state conn;
 	int64_t reconnect_mono, connecting_since_mono, backoff_ms;
+	int64_t retry_in_ms;      /* the delay schedule_retry chose last */
+	int64_t ready_since_mono; /* when the current connection became ready */
+	int64_t attempt_mono;     /* when the last connect attempt started */
+	int64_t link_gone_mono;   /* when the main loop first saw Paho disconnected while we were up */
+	int64_t link_check_mono;  /* when it last asked */
+	int64_t probe_mono;       /* when the last probe went out */
+	int hearing;              /* under mu: the engine counts silence */
+	unsigned rand_seed;       /* jitter of the reconnect backoff */
 	int ever_ready, offline_sent;
 	uint64_t status_token;
 	char store_error[200], publish_error[200], status_sent[200];
@@ -80,6 +89,11 @@ struct service {
 	int64_t retention_next_mono;
 	struct store_retained retained; /* this retention pass so far */
 	char topic_prefix_dev[CONFIG_STR_MAX + 8], topic_prefix_cmd[CONFIG_STR_MAX + 8];
+	struct reply_rules reply_rules; /* where replies may not go (service_reply.c) */
+	/* service_reject.c, under mu */
+	int64_t reject_window_mono;
+	size_t reject_logged, reject_suppressed;
+	struct hashmap retained_rejected; /* topic -> its retained report already rejected */
 };
 
 /* service_input.c: runs on the transport's thread. */
@@ -114,6 +128,25 @@ const char *service_status_error(const struct service *s);
 void service_recover_states(struct service *s, struct sb_now now);
 /* Writes the confirmed mark when it moved (every second at most, and at stop). Caller holds mu. */
 void service_mark_states(struct service *s, struct sb_now now, int force);
+
+/* service_send.c: the outbox row id is deleted with the next batch of confirmed ones. */
+void service_row_done(struct service *s, int64_t id);
+/* service_reject.c. Under mu: the log line of a rejection, rate-limited at warning. */
+void service_log_rejected(struct service *s, const char *topic, const char *reason, const char *detail);
+/* 1 when this retained message (topic and payload) was rejected before: the
+ * broker delivers it again at every subscribe. */
+int service_retained_rejected_before(struct service *s, const char *topic, const char *payload, size_t len,
+				     int retained);
+void service_reject_free(struct service *s);
+/* service_reply.c */
+void service_reply_rules(struct service *s);
+/* The topic a command's reply goes to, or NULL: none asked for, or one that
+ * may not be used (then a bad_reply_topic rejection is queued). Under mu. */
+const char *service_reply_topic(struct service *s, const struct transport_msg *m, const struct command *c);
+/* Whether an outbox row loaded at start may be sent: its topic is the
+ * daemon's own output, or a reply topic the rules allow (an old database
+ * may hold one from before they existed). 0, or -1 with why. */
+int service_outbox_topic_ok(const struct service *s, const char *topic, char *why, size_t why_len);
 
 /* service_send.c. Under mu: collects up to max sendable messages into b and
  * takes the sending turn; 0 (nothing taken) when another thread has the turn,

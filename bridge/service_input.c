@@ -48,7 +48,7 @@ void service_publish_volatile(struct service *s, const char *topic, const char *
 
 void service_reject(struct service *s, const char *topic, const char *reason, const char *detail, int64_t at_ms)
 {
-	log_warn("rejected %s: %s: %s", topic, reason, detail);
+	service_log_rejected(s, topic, reason, detail);
 	char *p = codec_encode_rejected(topic, reason, detail, at_ms);
 	if (!p)
 		return;
@@ -280,6 +280,9 @@ static void apply_report(struct service *s, const struct transport_msg *m, const
 	case REPORT_UNKNOWN_DEVICE:
 		if (quiet_unknown)
 			log_debug("%s: %s is not a fitted seal", m->topic, device_id);
+		else if (service_retained_rejected_before(s, m->topic, m->payload, m->len, m->retained))
+			log_debug("%s: retained report of %s (not fitted) delivered again; rejected before", m->topic,
+				  device_id);
 		else
 			service_reject(s, m->topic, "unknown_device", "no seal with this id is fitted", now.wall_ms);
 		return;
@@ -347,9 +350,9 @@ static void on_report(struct service *s, const struct transport_msg *m, const ch
 /* The reply goes to reply_to, else to the v5 response topic with its correlation data. */
 static void answer(struct service *s, const struct transport_msg *m, const struct command *c, const char *reply)
 {
-	const char *to = c->reply_to[0] ? c->reply_to : m->response_topic;
-	const void *corr = c->reply_to[0] ? NULL : m->corr;
-	size_t corr_len = c->reply_to[0] ? 0 : m->corr_len;
+	const char *to = service_reply_topic(s, m, c);
+	const void *corr = c->reply_to_given ? NULL : m->corr;
+	size_t corr_len = c->reply_to_given ? 0 : m->corr_len;
 	if (!to && !s->actions.n)
 		return;
 	service_apply(s, to, reply, corr, corr_len);

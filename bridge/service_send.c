@@ -7,14 +7,19 @@
  * turn until it is out, so two batches never interleave on the wire. Nobody
  * waits for the turn while Paho's lock may be held: the receive thread skips
  * its turn when the main loop has it and leaves its messages to it. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "clock.h"
 #include "log.h"
 #include "service_impl.h"
 
-#define REFUSED_RETRY_MS 5000
+/* Retries of a refused message: 250 ms, doubling, at most 2 s apart; with
+ * OUTQ_MAX_RETRIES that is about 16 s from the first refusal to the drop. */
+#define REFUSED_RETRY_FIRST_MS 250
+#define REFUSED_RETRY_MAX_MS 2000
 #define DONE_BATCH 512
 
 struct collect_ctx {
@@ -89,19 +94,39 @@ int service_collect(struct service *s, struct batch *b, size_t max, int64_t now_
 	return 1;
 }
 
+static void drop_unsendable(struct service *s, struct outq *q, struct outmsg *m, const char *why,
+			    struct sb_now now);
+
 int service_send(struct service *s, struct batch *b)
 {
 	size_t i = 0;
+	int bad = 0;
 	/* The collected messages stay valid: only the main loop removes messages,
 	 * and it waits for the turn (service_wait_send) before it removes any that
-	 * may not be out yet. Their fields do not change once queued. */
+	 * may not be out yet. Their fields do not change once queued. A message
+	 * handed to the transport is the transport's to report on from then on
+	 * (even when the link goes during the call): we never touch it again. */
 	for (; i < b->n; i++) {
 		struct outmsg *m = b->v[i];
-		if (transport_publish(s->transport, m->topic, m->payload, m->len, m->qos, m->retained, m->corr,
-				      m->corr_len, m->token) != 0)
+		int rc = transport_publish(s->transport, m->topic, m->payload, m->len, m->qos, m->retained, m->corr,
+					   m->corr_len, m->token);
+		if (rc == -EBADMSG || rc == -EMSGSIZE) {
+			bad = rc;
+			break;
+		}
+		if (rc != 0)
 			break;
 	}
 	pthread_mutex_lock(&s->mu);
+	if (bad) {
+		/* A message that can never be sent (e.g. an empty topic from an old
+		 * outbox) must not hold back every later one. */
+		struct outmsg *m = b->v[i++];
+		drop_unsendable(s, m->derived ? &s->stateq : &s->outq, m,
+				bad == -EMSGSIZE ? "larger than the broker's maximum packet size"
+						 : "not a valid topic or message for MQTT",
+				clock_now());
+	}
 	/* The transport is not taking messages now: the rest go again later, in
 	 * order, each in its own queue (a batch holds both kinds). */
 	for (; i < b->n; i++)
@@ -127,25 +152,53 @@ void service_batch_free(struct batch *b)
 	b->n = b->cap = 0;
 }
 
+void service_row_done(struct service *s, int64_t id)
+{
+	if (id <= 0)
+		return;
+	if (s->ndone == s->capdone) {
+		size_t ncap = s->capdone ? s->capdone * 2 : 256;
+		int64_t *nd = realloc(s->done_ids, ncap * sizeof(*nd));
+		if (nd) {
+			s->done_ids = nd;
+			s->capdone = ncap;
+		}
+	}
+	/* Without room the row stays, and is sent once more after a restart. */
+	if (s->ndone < s->capdone)
+		s->done_ids[s->ndone++] = id;
+}
+
+/* The message leaves the queue and its outbox row for good, said in the log
+ * and (for all but the daemon's own volatile chatter) in a rejected event. */
+static void drop_unsendable(struct service *s, struct outq *q, struct outmsg *m, const char *why,
+			    struct sb_now now)
+{
+	char detail[200];
+	if (m->refusals)
+		snprintf(detail, sizeof(detail), "not published, dropped after %d retries: %s", m->refusals, why);
+	else
+		snprintf(detail, sizeof(detail), "not published, dropped: %s", why);
+	log_error("message to %s %s", m->topic, detail);
+	service_row_done(s, m->id);
+	char topic[CONFIG_STR_MAX + 32];
+	snprintf(topic, sizeof(topic), "%s/bridge/rejected", s->cfg.mqtt.topic_root);
+	int own = strcmp(m->topic, topic) == 0;
+	char *t = own ? NULL : strdup(m->topic);
+	outq_remove(q, m);
+	s->publish_error[0] = '\0';
+	if (t)
+		service_reject(s, t, "publish_refused", detail, now.wall_ms);
+	free(t);
+}
+
 static void confirmed(struct service *s, struct outq *q, struct outmsg *m)
 {
 	if (m->refusals) {
 		log_info("%s accepted after %d refusals", m->topic, m->refusals);
 		s->publish_error[0] = '\0';
 	}
-	if (m->id > 0) {
-		if (s->ndone == s->capdone) {
-			size_t ncap = s->capdone ? s->capdone * 2 : 256;
-			int64_t *nd = realloc(s->done_ids, ncap * sizeof(*nd));
-			if (nd) {
-				s->done_ids = nd;
-				s->capdone = ncap;
-			}
-		}
-		/* Without room the row stays, and is sent once more after a restart. */
-		if (s->ndone < s->capdone)
-			s->done_ids[s->ndone++] = m->id;
-	}
+	service_row_done(s, m->id);
 	outq_remove(q, m);
 }
 
@@ -162,18 +215,37 @@ static void not_confirmed(struct service *s, struct outq *q, struct outmsg *m, i
 			outq_unsend(q, m);
 		return;
 	}
-	/* Refused (ACL, quota): keep it, retry, and say so where operators look. */
+	/* Refused (ACL, quota): retry a bounded number of times, say so where
+	 * operators look, and never let it hold back the others. */
+	if (m->is_volatile) {
+		/* Statistics, status and rejections are not kept; one for a
+		 * refused rejection would only be refused again. */
+		if (now.mono_ms - s->last_refusal_log_mono > 5000) {
+			log_error("broker refused %s (reason 0x%02x %s); not kept", m->topic, (unsigned)reason, why);
+			s->last_refusal_log_mono = now.mono_ms;
+		}
+		outq_remove(q, m);
+		return;
+	}
+	if (m->refusals >= OUTQ_MAX_RETRIES) {
+		char w[160];
+		snprintf(w, sizeof(w), "the broker refused it (reason 0x%02x %s)", (unsigned)reason, why);
+		drop_unsendable(s, q, m, w, now);
+		return;
+	}
 	if (now.mono_ms - s->last_refusal_log_mono > 5000 || m->refusals == 0) {
-		log_error("broker refused %s (reason 0x%02x %s); retrying", m->topic, (unsigned)reason, why);
+		log_error("broker refused %s (reason 0x%02x %s); retry %d of %d", m->topic, (unsigned)reason, why,
+			  m->refusals + 1, OUTQ_MAX_RETRIES);
 		s->last_refusal_log_mono = now.mono_ms;
 	}
-	if (!m->is_volatile)
-		snprintf(s->publish_error, sizeof(s->publish_error), "broker refused %.120s (0x%02x)", m->topic,
-			 (unsigned)reason);
-	if (m->is_volatile)
-		outq_remove(q, m);
-	else
-		outq_retry(q, m, now.mono_ms + REFUSED_RETRY_MS);
+	snprintf(s->publish_error, sizeof(s->publish_error), "broker refused %.120s (0x%02x)", m->topic,
+		 (unsigned)reason);
+	int64_t delay = REFUSED_RETRY_FIRST_MS;
+	for (int i = 0; i < m->refusals && delay < REFUSED_RETRY_MAX_MS; i++)
+		delay *= 2;
+	if (delay > REFUSED_RETRY_MAX_MS)
+		delay = REFUSED_RETRY_MAX_MS;
+	outq_retry(q, m, now.mono_ms + delay);
 }
 
 /* On Paho's thread, for each PUBACK (or failure): the message leaves the queue

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,9 @@
  * outbox is the buffer of record, this only has to cover one burst. */
 #define TRANSPORT_MAX_BUFFERED 65535
 #define TRANSPORT_CONNECT_TIMEOUT_S 10
+/* Unsubscribed to probe the link: never subscribed, so it only costs the
+ * broker an UNSUBACK, and no consumer sees anything. */
+#define TRANSPORT_PROBE_FILTER "$sealbridge/probe"
 
 /* One per publish handed to Paho: the context of its onSuccess5/onFailure5.
  * Nodes stay linked until Paho answers (or transport_free), even once we have
@@ -51,7 +55,12 @@ struct transport {
 	unsigned disc_gen, disc_done;
 	int disc_rc;
 	int server_reason; /* reason code of a broker DISCONNECT, 0 if none */
+	unsigned up_gen;   /* gen whose connect was reported as connected */
+	unsigned lost_gen; /* gen whose loss was reported */
+	atomic_llong heard_mono; /* last time anything came from the broker (CLOCK_MONOTONIC ms) */
+	atomic_int probe_out;    /* a probe waits for its answer */
 	int receive_max;   /* the broker's Receive Maximum from the last CONNACK */
+	atomic_llong max_packet; /* the broker's Maximum Packet Size, 0 for none */
 };
 
 static char *dup_opt(const char *s)
@@ -68,6 +77,20 @@ static int dup_field(const char *s, char **out)
 static int starts_with(const char *s, const char *prefix)
 {
 	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Evidence that the broker is there: every packet it sends us. Paho hides
+ * PINGRESP, so an idle link is probed (transport_probe). */
+static void heard(struct transport *t)
+{
+	atomic_store(&t->heard_mono, (long long)mono_ms());
 }
 
 /* ---- incoming messages ---- */
@@ -107,6 +130,7 @@ static int on_paho_message(void *ctx, char *topic, int topic_len, MQTTAsync_mess
 	size_t tlen = topic_len > 0 ? (size_t)topic_len : strlen(topic);
 	char *corr = NULL;
 
+	heard(t);
 	/* MQTT forbids U+0000 in a topic; one with an embedded NUL cannot be
 	 * handed on as a C string, so it is dropped rather than truncated. */
 	if (topic_len > 0 && memchr(topic, '\0', tlen)) {
@@ -129,7 +153,7 @@ static int on_paho_message(void *ctx, char *topic, int topic_len, MQTTAsync_mess
 	m.len = (size_t)pm->payloadlen;
 	m.qos = pm->qos;
 	m.retained = pm->retained;
-	if (copy_prop(&pm->properties, MQTTPROPERTY_CODE_RESPONSE_TOPIC, &m.response_topic, NULL) < 0 ||
+	if (copy_prop(&pm->properties, MQTTPROPERTY_CODE_RESPONSE_TOPIC, &m.response_topic, &m.response_topic_len) < 0 ||
 	    copy_prop(&pm->properties, MQTTPROPERTY_CODE_CORRELATION_DATA, &corr, &m.corr_len) < 0)
 		goto nomem;
 	m.corr = corr;
@@ -226,18 +250,69 @@ static void set_nodelay_everywhere(void)
 static void report_connected(struct transport *t)
 {
 	set_nodelay_everywhere();
-	if (claim_connect_report(t) && t->cb.on_connected)
+	heard(t);
+	if (!claim_connect_report(t))
+		return;
+	pthread_mutex_lock(&t->mu);
+	t->up_gen = t->connect_gen;
+	pthread_mutex_unlock(&t->mu);
+	if (t->cb.on_connected)
 		t->cb.on_connected(t->cb.arg);
+}
+
+/* A connection ends once for the caller, however Paho tells of it (a broker
+ * DISCONNECT, connectionLost, or both), and a late word about an older
+ * connection is not taken for the current one. */
+static int claim_lost_report(struct transport *t, int *server_rc)
+{
+	int mine;
+
+	pthread_mutex_lock(&t->mu);
+	mine = t->up_gen == t->connect_gen && t->lost_gen != t->connect_gen;
+	if (mine)
+		t->lost_gen = t->connect_gen;
+	*server_rc = t->server_reason;
+	t->server_reason = 0;
+	pthread_mutex_unlock(&t->mu);
+	return mine;
+}
+
+static void report_lost(struct transport *t, const char *cause)
+{
+	char why[160];
+	int rc;
+
+	if (!claim_lost_report(t, &rc))
+		return;
+	atomic_store(&t->probe_out, 0);
+	/* Paho's cause is always NULL today; a broker DISCONNECT says more. */
+	if (rc) {
+		unsigned code = rc < 0 ? 0u : (unsigned)rc;
+		snprintf(why, sizeof why, "connection lost: broker sent DISCONNECT 0x%02x %s", code,
+			 MQTTReasonCode_toString((enum MQTTReasonCodes)code));
+	}
+	else
+		snprintf(why, sizeof why, "connection lost%s%s", cause ? ": " : "", cause ? cause : "");
+	log_warn("transport: %s", why);
+	fail_pending(t, why);
+	if (t->cb.on_lost)
+		t->cb.on_lost(t->cb.arg, why);
 }
 
 static void on_connect_ok(void *ctx, MQTTAsync_successData5 *r)
 {
 	struct transport *t = ctx;
 
+	heard(t);
 	/* Sending more QoS 1 messages than the broker's Receive Maximum leaves the
 	 * rest waiting inside Paho; with Mosquitto's default (20) they were seen to
 	 * stall there for good. The caller keeps its window within this. */
 	int rm = r ? MQTTProperties_getNumericValue(&r->properties, MQTTPROPERTY_CODE_RECEIVE_MAXIMUM) : -1;
+	/* A publish over the broker's Maximum Packet Size makes it disconnect us
+	 * (0x95), and Paho would send it again on the resumed session: such a
+	 * message is refused before it is sent. */
+	int mp = r ? MQTTProperties_getNumericValue(&r->properties, MQTTPROPERTY_CODE_MAXIMUM_PACKET_SIZE) : -1;
+	atomic_store(&t->max_packet, mp > 0 ? (long long)(unsigned)mp : 0);
 	pthread_mutex_lock(&t->mu);
 	t->receive_max = rm > 0 && rm <= 65535 ? rm : 65535;
 	pthread_mutex_unlock(&t->mu);
@@ -274,36 +349,23 @@ static void on_connect_fail(void *ctx, MQTTAsync_failureData5 *r)
 		t->cb.on_lost(t->cb.arg, why);
 }
 
+/* Paho 1.3 clears its connected flag on a broker DISCONNECT before it would
+ * call connectionLost, so connectionLost never comes: this is the end of the
+ * connection. */
 static void on_server_disconnect(void *ctx, MQTTProperties *props, enum MQTTReasonCodes rc)
 {
 	struct transport *t = ctx;
 
 	(void)props;
 	pthread_mutex_lock(&t->mu);
-	t->server_reason = (int)rc;
+	t->server_reason = rc ? (int)rc : -1;
 	pthread_mutex_unlock(&t->mu);
+	report_lost(t, "broker sent DISCONNECT");
 }
 
 static void on_connection_lost(void *ctx, char *cause)
 {
-	struct transport *t = ctx;
-	char why[160];
-	int rc;
-
-	pthread_mutex_lock(&t->mu);
-	rc = t->server_reason;
-	t->server_reason = 0;
-	pthread_mutex_unlock(&t->mu);
-	/* Paho's cause is always NULL today; a broker DISCONNECT says more. */
-	if (rc)
-		snprintf(why, sizeof why, "connection lost: broker sent DISCONNECT 0x%02x %s", (unsigned)rc,
-			 MQTTReasonCode_toString((enum MQTTReasonCodes)rc));
-	else
-		snprintf(why, sizeof why, "connection lost%s%s", cause ? ": " : "", cause ? cause : "");
-	log_warn("transport: %s", why);
-	fail_pending(t, why);
-	if (t->cb.on_lost)
-		t->cb.on_lost(t->cb.arg, why);
+	report_lost(ctx, cause);
 }
 
 /* ---- lifecycle ---- */
@@ -389,7 +451,8 @@ int transport_new(const struct transport_settings *s, const struct transport_cal
 	t->keepalive_s = s->keepalive_s;
 	t->session_expiry_s = s->session_expiry_s;
 	t->max_inflight = s->max_inflight > 0 ? s->max_inflight : 10;
-	t->use_ssl = starts_with(s->uri, "ssl://") || starts_with(s->uri, "mqtts://");
+	/* wss:// is TLS too: without SSL options Paho cannot open it at all. */
+	t->use_ssl = starts_with(s->uri, "ssl://") || starts_with(s->uri, "mqtts://") || starts_with(s->uri, "wss://");
 	if ((rc = dup_field(s->uri, &t->uri)) < 0 || (rc = dup_field(s->client_id, &t->client_id)) < 0 ||
 	    (rc = dup_field(s->username, &t->username)) < 0 ||
 	    (rc = dup_field(s->password, &t->password)) < 0 ||
@@ -511,6 +574,7 @@ static int reason_ok(int rc)
 
 static void sub_report(struct transport *t, int ok)
 {
+	heard(t);
 	if (!ok)
 		log_warn("transport: the broker refused a subscription");
 	if (t->cb.on_subscribed)
@@ -617,6 +681,8 @@ static void on_pub_ok(void *ctx, MQTTAsync_successData5 *r)
 	struct transport *t = p->t;
 	uint64_t token = p->token;
 	int code = r ? (int)r->reasonCode : 0;
+
+	heard(t);
 	/* Under v5 Mosquitto answers an ACL-denied publish with PUBACK 0x87,
 	 * which Paho may still route here. */
 	int ok = reason_ok(code);
@@ -636,6 +702,7 @@ static void on_pub_fail(void *ctx, MQTTAsync_failureData5 *r)
 	const char *why = "publish failed";
 
 	if (r && r->reasonCode >= MQTTREASONCODE_UNSPECIFIED_ERROR) {
+		heard(t); /* the broker's own answer */
 		code = (int)r->reasonCode;
 		why = r->message ? r->message : MQTTReasonCode_toString(r->reasonCode);
 	} else if (r) {
@@ -657,9 +724,17 @@ int transport_publish(struct transport *t, const char *topic, const void *payloa
 	struct pending_pub *p;
 	int rc;
 
-	if (!t || !topic || !*topic || (len > 0 && !payload) || len > INT_MAX || qos < 0 || qos > 2 ||
-	    (corr && corr_len > 65535))
+	if (!t)
 		return -EINVAL;
+	if (!topic || !*topic || strlen(topic) > 65535 || strpbrk(topic, "+#") || (len > 0 && !payload) ||
+	    len > INT_MAX || qos < 0 || qos > 2 || (corr && corr_len > 65535))
+		return -EBADMSG;
+	long long maxp = atomic_load(&t->max_packet);
+	/* Fixed header (5), topic (2 + n), packet id (2), properties (4 + the correlation data's 3 + n). */
+	if (maxp > 0 && (long long)(5 + 2 + strlen(topic) + 2 + 4 + (corr ? 3 + corr_len : 0) + len) > maxp) {
+		log_debug("transport: publish to %s: larger than the broker's maximum packet size %lld", topic, maxp);
+		return -EMSGSIZE;
+	}
 	p = calloc(1, sizeof *p);
 	if (!p)
 		return -ENOMEM;
@@ -697,9 +772,20 @@ int transport_publish(struct transport *t, const char *topic, const void *payloa
 		/* Paho will not call back for a send it refused. */
 		pthread_mutex_lock(&t->mu);
 		pending_unlink(t, p);
+		int reported = p->reported;
 		pthread_mutex_unlock(&t->mu);
 		free(p);
+		/* The link went while we sent, and fail_pending already reported
+		 * this publish: that report is its one outcome. Failing it here too
+		 * would hand the message back twice (a freed volatile one, an
+		 * in-flight count taken twice). */
+		if (reported)
+			return 0;
 		log_debug("transport: publish to %s refused: code %d", topic, rc);
+		/* Errors of this message itself: sending it again can never work. */
+		if (rc == MQTTASYNC_BAD_UTF8_STRING || rc == MQTTASYNC_NULL_PARAMETER ||
+		    rc == MQTTASYNC_TOPICNAME_TRUNCATED || rc == MQTTASYNC_BAD_QOS || rc == MQTTASYNC_BAD_STRUCTURE)
+			return -EBADMSG;
 		return rc < 0 ? rc : -EIO;
 	}
 	return 0;
@@ -770,6 +856,50 @@ int transport_disconnect(struct transport *t, int timeout_ms)
 	if (rc < 0)
 		log_warn("transport: disconnect did not complete cleanly: code %d", rc);
 	return rc;
+}
+
+static void on_probe_ok(void *ctx, MQTTAsync_successData5 *r)
+{
+	struct transport *t = ctx;
+
+	(void)r;
+	heard(t);
+	atomic_store(&t->probe_out, 0);
+}
+
+static void on_probe_fail(void *ctx, MQTTAsync_failureData5 *r)
+{
+	struct transport *t = ctx;
+
+	/* An UNSUBACK with "no subscription existed" is still the broker's answer. */
+	if (r && r->reasonCode != MQTTREASONCODE_SUCCESS && r->code != MQTTASYNC_DISCONNECTED)
+		heard(t);
+	atomic_store(&t->probe_out, 0);
+}
+
+int transport_probe(struct transport *t)
+{
+	MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+	int rc;
+
+	if (!t)
+		return -EINVAL;
+	if (atomic_exchange(&t->probe_out, 1))
+		return 0; /* one at a time: its answer is what we wait for */
+	ro.onSuccess5 = on_probe_ok;
+	ro.onFailure5 = on_probe_fail;
+	ro.context = t;
+	rc = MQTTAsync_unsubscribe(t->client, TRANSPORT_PROBE_FILTER, &ro);
+	if (rc != MQTTASYNC_SUCCESS) {
+		atomic_store(&t->probe_out, 0);
+		return rc < 0 ? rc : -EIO;
+	}
+	return 0;
+}
+
+int64_t transport_heard_mono(struct transport *t)
+{
+	return t ? (int64_t)atomic_load(&t->heard_mono) : 0;
 }
 
 int transport_receive_maximum(struct transport *t)

@@ -15,6 +15,7 @@ struct transport_msg {
 	size_t len;
 	int qos, retained;
 	char *response_topic; /* MQTT v5 property or NULL */
+	size_t response_topic_len; /* may exceed strlen: a NUL inside */
 	void *corr;           /* correlation data or NULL */
 	size_t corr_len;
 };
@@ -48,12 +49,21 @@ void transport_free(struct transport *t); /* NULL is a no-op */
 /* Starts a connect attempt; on_connected or on_lost reports the outcome. */
 int transport_connect(struct transport *t);
 int transport_subscribe(struct transport *t, const char *const *filters, size_t n, int qos);
+/* -EBADMSG: the message itself can never be sent (empty or wildcard topic,
+ * bad UTF-8); -EMSGSIZE: it is larger than the broker's Maximum Packet Size;
+ * other errors: the transport is not taking messages now. */
 int transport_publish(struct transport *t, const char *topic, const void *payload, size_t len, int qos,
 		      int retained, const void *corr, size_t corr_len, uint64_t token);
 /* Disconnects cleanly, waiting at most timeout_ms. A clean DISCONNECT suppresses
  * the will, so the caller publishes its own offline status first. */
 int transport_disconnect(struct transport *t, int timeout_ms);
 int transport_is_connected(struct transport *t);
+/* When the broker last sent us anything (CLOCK_MONOTONIC ms): a message, an
+ * ack, a probe's answer. */
+int64_t transport_heard_mono(struct transport *t);
+/* Asks the broker for an answer (an UNSUBACK of a filter never subscribed)
+ * so that an idle link shows it is alive. At most one is out at a time. */
+int transport_probe(struct transport *t);
 /* The broker's Receive Maximum (QoS 1 publishes it accepts in flight) from the last connect. */
 int transport_receive_maximum(struct transport *t);
 

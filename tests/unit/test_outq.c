@@ -95,6 +95,59 @@ static void test_refused_waits_and_retries(void)
 	outq_free(&q);
 }
 
+/* A refused message waits without holding back the ones behind it, and a
+ * pump before it is due starts at the cursor, not at the head. */
+static void test_waiting_message_holds_back_nothing(void)
+{
+	struct outq q;
+	outq_init(&q);
+	nsent = 0;
+	push(&q, "a", 0);
+	push(&q, "b", 0);
+	CHECK(outq_pump(&q, 1, 100, fake_send, NULL) == 1);
+	struct outmsg *a = by_topic(&q, "a");
+	outq_retry(&q, a, 1000);
+	CHECK(q.inflight == 0 && q.waiting == 1);
+	/* b goes while a waits */
+	CHECK(outq_pump(&q, 1, 200, fake_send, NULL) == 1);
+	CHECK_STR(sent_topics[1], "b");
+	/* the cursor is past both: a pump before a is due walks nothing */
+	CHECK(q.cursor == NULL);
+	push(&q, "c", 0);
+	outq_remove(&q, by_topic(&q, "b"));
+	CHECK(outq_pump(&q, 5, 999, fake_send, NULL) == 1);
+	CHECK_STR(sent_topics[2], "c");
+	CHECK(outq_next_retry(&q, 999) == 1000);
+	/* due at 1000 exactly, not at 999 */
+	CHECK(outq_pump(&q, 5, 1000, fake_send, NULL) == 1);
+	CHECK_STR(sent_topics[3], "a");
+	CHECK(q.waiting == 0 && q.inflight == 2);
+	CHECK(outq_next_retry(&q, 1000) == INT64_MAX);
+	outq_free(&q);
+}
+
+/* A lost connection leaves nothing counted in flight, however the messages
+ * were reported (a token never answered must not shrink the window for good). */
+static void test_disconnect_resets_the_window(void)
+{
+	struct outq q;
+	outq_init(&q);
+	nsent = 0;
+	push(&q, "a", 0);
+	push(&q, "b", 1);
+	CHECK(outq_pump(&q, 10, 100, fake_send, NULL) == 2);
+	CHECK(q.inflight == 2);
+	uint64_t tok = by_topic(&q, "a")->token;
+	outq_disconnected(&q);
+	CHECK(q.inflight == 0 && q.n == 1);
+	CHECK(outq_find(&q, tok) == NULL); /* a late answer for the old connection finds nothing */
+	outq_disconnected(&q);
+	CHECK(q.inflight == 0);
+	CHECK(outq_pump(&q, 10, 100, fake_send, NULL) == 1);
+	CHECK(q.inflight == 1);
+	outq_free(&q);
+}
+
 static void test_disconnect_drops_volatile_keeps_durable(void)
 {
 	struct outq q;
@@ -168,6 +221,8 @@ int main(void)
 	RUN(test_order_and_window);
 	RUN(test_stale_token_is_unknown);
 	RUN(test_refused_waits_and_retries);
+	RUN(test_waiting_message_holds_back_nothing);
+	RUN(test_disconnect_resets_the_window);
 	RUN(test_disconnect_drops_volatile_keeps_durable);
 	RUN(test_transport_refusing_keeps_order);
 	RUN(test_latest_state_replaces_unsent);
