@@ -114,6 +114,11 @@ def test_hourly_pass_forgets_what_it_removes(daemon, mqtt):
     mqtt.admit("hh-done")
     mqtt.install("seal-done", "hh-done")
     mqtt.ok("release", {"household_id": "hh-done", "reason": "quarantine over"})
+    mqtt.ok("uninstall", {"device_id": "seal-done"})  # collected: nothing ties the seal to that door now
+    # A released household whose seal is still on its door awaits collection: it stays.
+    mqtt.admit("hh-left")
+    mqtt.install("seal-left", "hh-left")
+    mqtt.ok("release", {"household_id": "hh-left"})
     # Still known: an ack of the closed alert says closed.
     r = mqtt.cmd("ack", {"alert_id": a["alert_id"], "by": "officer-1"})
     assert r["error"] == "alert_closed", r
@@ -122,7 +127,8 @@ def test_hourly_pass_forgets_what_it_removes(daemon, mqtt):
     lmark = log_mark(d)
     with rw(db) as c:
         c.execute("UPDATE alerts SET updated_ms = updated_ms - ? WHERE id = ?", (100 * DAY, a["alert_id"]))
-        c.execute("UPDATE households SET released_ms = released_ms - ? WHERE id = 'hh-done'", (100 * DAY,))
+        c.execute("UPDATE households SET released_ms = released_ms - ? WHERE id IN ('hh-done', 'hh-left')",
+                  (100 * DAY,))
         c.execute("UPDATE audit SET at_ms = at_ms - ? WHERE household_id = 'hh-done'", (100 * DAY,))
         c.commit()
     wait_log(d, r"store: retention pass: removed \d+ audit rows, 1 closed alerts, 1 released households", lmark, 10,
@@ -131,6 +137,8 @@ def test_hourly_pass_forgets_what_it_removes(daemon, mqtt):
     assert count(db, "SELECT count(*) FROM households WHERE id = 'hh-done'") == 0
     assert count(db, "SELECT count(*) FROM audit WHERE household_id = 'hh-done'") == 0
     assert count(db, "SELECT count(*) FROM devices WHERE id = 'seal-done' AND household_id IS NULL") == 1
+    assert count(db, "SELECT count(*) FROM households WHERE id = 'hh-left'") == 1
+    assert count(db, "SELECT count(*) FROM devices WHERE id = 'seal-left' AND household_id = 'hh-left'") == 1
     # Gone from memory too.
     r = mqtt.cmd("ack", {"alert_id": a["alert_id"], "by": "officer-1"})
     assert r["ok"] is False and r["error"] == "unknown_alert", r
@@ -173,7 +181,7 @@ def test_permit_cap(daemon, mqtt):
     assert "32" in r["message"], r
     mqtt.wait_for(is_rejected(reason="too_many_permits"), 10, mark, what="rejected too_many_permits")
     db = d.settings["path"]
-    assert count(db, "SELECT count(*) FROM permits WHERE household_id = 'hh-1'") == 32
+    assert count(db, "SELECT count(*) FROM field_permits WHERE level = 'household' AND target = 'hh-1'") == 32
     # A restart keeps exactly those: the cap holds after a reload too.
     d.restart()
     r = mqtt.cmd("permit", {"household_id": "hh-1", "until": "2099-01-02T00:00:00Z"})
