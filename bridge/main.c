@@ -29,7 +29,7 @@ static void usage(FILE *f)
 		   "  -t, --test         check the settings file and exit (0 when it is valid)\n"
 		   "  -h, --help         this text\n"
 		   "  -V, --version      print the version\n"
-		   "Signals: TERM/INT stop cleanly, HUP reloads timing and log settings and reopens the log.\n");
+		   "Signals: TERM/INT stop cleanly, HUP reloads [timing], [escalation], [model.*] and log.level and reopens the log.\n");
 }
 
 static int install_signals(void)

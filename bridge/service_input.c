@@ -284,7 +284,7 @@ static void apply_report(struct service *s, const struct transport_msg *m, const
 			log_debug("%s: retained report of %s (not fitted) delivered again; rejected before", m->topic,
 				  device_id);
 		else
-			service_reject(s, m->topic, "unknown_device", "no seal with this id is fitted", now.wall_ms);
+			service_reject(s, m->topic, "unknown_device", "no seal with this id is known (register or install it)", now.wall_ms);
 		return;
 	case REPORT_DUPLICATE:
 	case REPORT_STALE_RETAINED:

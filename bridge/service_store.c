@@ -81,8 +81,8 @@ int service_store_start(struct service *s)
 		log_retained("at start", &n);
 	}
 	int64_t from, limit;
-	int clean;
-	if (store_ids_start(s->store, IDS_BLOCK, now.wall_ms, &from, &limit, &clean) < 0) {
+	int clean, moved = 0;
+	if (store_ids_start(s->store, IDS_BLOCK, now.wall_ms, &from, &limit, &clean, &moved) < 0) {
 		log_error("store %s: cannot reserve alert ids: %s; not starting, because alert and event ids could "
 			  "repeat (free space, then start again)",
 			  s->cfg.store.path, store_errmsg(s->store));
@@ -90,9 +90,9 @@ int service_store_start(struct service *s)
 	}
 	s->ids_from = from;
 	s->ids_limit = limit;
-	if (!clean)
-		log_info("store: the last run did not stop cleanly; event numbers of open alerts move on by %d",
-			 STORE_SEQ_SKIP);
+	if (!clean && moved > 0)
+		log_info("store: the last run did not stop cleanly; event numbers of %d open alerts move on by %d",
+			 moved, STORE_SEQ_SKIP);
 	s->retention_next_mono = now.mono_ms + s->cfg.store.retention_every_ms;
 	return 0;
 }

@@ -70,6 +70,7 @@ static int in_own_tx(struct store *s, int (*fn)(struct store *s, void *arg), voi
 struct start_arg {
 	int64_t block, from, limit, now_ms;
 	int was_clean;
+	int moved; /* open alerts whose event numbers moved on */
 };
 
 static int start_tx(struct store *s, void *arg)
@@ -106,6 +107,7 @@ static int start_tx(struct store *s, void *arg)
 		int rc = sqlite3_bind_int64(st, 1, STORE_SEQ_SKIP);
 		if (rc == SQLITE_OK)
 			rc = sqlite3_step(st);
+		a->moved = sqlite3_changes(store_db(s));
 		store_stmt_done(st);
 		if (rc != SQLITE_DONE)
 			return store_fail(s, rc, "move event numbers on");
@@ -117,14 +119,17 @@ static int start_tx(struct store *s, void *arg)
 	return meta_set(s, clean_key, 0) < 0 ? -1 : meta_set(s, reserved_key, a->limit);
 }
 
-int store_ids_start(struct store *s, int64_t block, int64_t now_ms, int64_t *from, int64_t *limit, int *was_clean)
+int store_ids_start(struct store *s, int64_t block, int64_t now_ms, int64_t *from, int64_t *limit, int *was_clean,
+		    int *moved)
 {
-	struct start_arg a = { block, 0, 0, now_ms, 0 };
+	struct start_arg a = { block, 0, 0, now_ms, 0, 0 };
 	if (block < 1 || in_own_tx(s, start_tx, &a) < 0)
 		return -1;
 	*from = a.from;
 	*limit = a.limit;
 	*was_clean = a.was_clean;
+	if (moved)
+		*moved = a.moved;
 	return 0;
 }
 

@@ -17,7 +17,8 @@
  * open alerts' k is moved on; the clean-stop mark is cleared; numbers
  * [*from, *limit) are reserved. *was_clean says how the last run ended.
  * Each skip leaves an audit row (kind "ids") naming the numbers skipped. */
-int store_ids_start(struct store *s, int64_t block, int64_t now_ms, int64_t *from, int64_t *limit, int *was_clean);
+int store_ids_start(struct store *s, int64_t block, int64_t now_ms, int64_t *from, int64_t *limit, int *was_clean,
+		    int *moved); /* moved: open alerts whose event numbers moved on (may be NULL) */
 /* Reserves [from, from + block) in its own transaction (no transaction may be open). */
 int store_ids_reserve(struct store *s, int64_t from, int64_t block, int64_t *limit);
 /* 1 when no transaction is open, so that a reservation can be its own. */

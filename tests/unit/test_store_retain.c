@@ -196,7 +196,7 @@ static void test_alert_number_blocks(void)
 	int64_t from, limit;
 	int clean = -1;
 	/* A new database: numbers from 1, and the last run counts as unclean. */
-	CHECK(store_ids_start(s, 10, now.wall_ms, &from, &limit, &clean) == 0);
+	CHECK(store_ids_start(s, 10, now.wall_ms, &from, &limit, &clean, NULL) == 0);
 	CHECK(from == 1 && limit == 11 && clean == 0);
 	CHECK(sql_int(p, "SELECT value FROM meta WHERE key = 'alert_reserved'") == 11);
 	CHECK(store_ids_reserve(s, 6, 10, &limit) == 0 && limit == 16);
@@ -206,18 +206,18 @@ static void test_alert_number_blocks(void)
 
 	/* A start goes on after the reserved mark, whatever was used of the block. */
 	s = open_ok(p);
-	CHECK(store_ids_start(s, 10, now.wall_ms, &from, &limit, &clean) == 0);
+	CHECK(store_ids_start(s, 10, now.wall_ms, &from, &limit, &clean, NULL) == 0);
 	CHECK(from == 16 && limit == 26 && clean == 0);
 	CHECK(store_ids_clean_stop(s) == 0);
 	store_close(s);
 	s = open_ok(p);
-	CHECK(store_ids_start(s, 10, now.wall_ms, &from, &limit, &clean) == 0);
+	CHECK(store_ids_start(s, 10, now.wall_ms, &from, &limit, &clean, NULL) == 0);
 	CHECK(from == 26 && clean == 1);
 	/* The counter saved with alerts wins when it is ahead of the mark. */
 	sql_exec(p, "INSERT OR REPLACE INTO meta(key, value) VALUES('next_alert_no', '500')");
 	store_close(s);
 	s = open_ok(p);
-	CHECK(store_ids_start(s, 10, now.wall_ms, &from, &limit, &clean) == 0);
+	CHECK(store_ids_start(s, 10, now.wall_ms, &from, &limit, &clean, NULL) == 0);
 	CHECK(from == 500 && limit == 510);
 	/* Reserving inside another transaction would ride on its fate: refused. */
 	CHECK(store_begin(s) == 0);
@@ -225,7 +225,7 @@ static void test_alert_number_blocks(void)
 	store_rollback(s);
 	/* A damaged mark is refused, not guessed. */
 	sql_exec(p, "UPDATE meta SET value = 'x' WHERE key = 'alert_reserved'");
-	CHECK(store_ids_start(s, 10, now.wall_ms, &from, &limit, &clean) < 0);
+	CHECK(store_ids_start(s, 10, now.wall_ms, &from, &limit, &clean, NULL) < 0);
 	store_close(s);
 }
 
@@ -277,14 +277,14 @@ static void test_event_numbers_move_on_after_an_unclean_stop(void)
 	struct store *s = open_ok(p);
 	int64_t from, limit;
 	int clean;
-	CHECK(store_ids_start(s, 10, now.wall_ms, &from, &limit, &clean) == 0);
+	CHECK(store_ids_start(s, 10, now.wall_ms, &from, &limit, &clean, NULL) == 0);
 	save_alert_row(s, "x-1", SB_ALERT_DOOR_OPEN, SB_AST_ESCALATED, 2);
 	save_alert_row(s, "x-2", SB_ALERT_DOOR_OPEN, SB_AST_RESOLVED, 4);
 	save_alert_row(s, "x-3", SB_ALERT_TAMPER, SB_AST_ACKED, 3);
 	/* No clean stop recorded: messages past the saved k may have gone out unsaved. */
 	store_close(s);
 	s = open_ok(p);
-	CHECK(store_ids_start(s, 10, now.wall_ms, &from, &limit, &clean) == 0 && clean == 0);
+	CHECK(store_ids_start(s, 10, now.wall_ms, &from, &limit, &clean, NULL) == 0 && clean == 0);
 	CHECK(sql_int(p, "SELECT msg_seq FROM alerts WHERE id = 'x-1'") == 2 + STORE_SEQ_SKIP);
 	CHECK(sql_int(p, "SELECT msg_seq FROM alerts WHERE id = 'x-3'") == 3 + STORE_SEQ_SKIP);
 	/* A closed alert sends nothing more. */
@@ -303,7 +303,7 @@ static void test_event_numbers_move_on_after_an_unclean_stop(void)
 	CHECK(store_ids_clean_stop(s) == 0);
 	store_close(s);
 	s = open_ok(p);
-	CHECK(store_ids_start(s, 10, now.wall_ms, &from, &limit, &clean) == 0 && clean == 1);
+	CHECK(store_ids_start(s, 10, now.wall_ms, &from, &limit, &clean, NULL) == 0 && clean == 1);
 	CHECK(sql_int(p, "SELECT msg_seq FROM alerts WHERE id = 'x-1'") == 2 + STORE_SEQ_SKIP);
 	CHECK(sql_int(p, "SELECT count(*) FROM audit WHERE kind = 'ids'") == 2);
 	store_close(s);
