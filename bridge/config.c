@@ -57,6 +57,7 @@ static const struct setting settings[] = {
 	{"mqtt", "session_expiry", SET_INT, OFF(mqtt.session_expiry), 0, 2592000, NULL, "86400"},
 	{"mqtt", "max_inflight", SET_INT, OFF(mqtt.max_inflight), 1, 65535, NULL, "1000"},
 	{"store", "path", SET_STRING, OFF(store.path), 1, STR_LEN_MAX, NULL, "sealbridge.db"},
+	{"store", "wal_limit_mb", SET_INT, OFF(store.wal_limit_mb), 1, 1024, NULL, "16"},
 	{"timing", "silence_after", SET_SECONDS, OFF(timing.silence_after_ms), DURATION_MIN_MS,
 	 DURATION_MAX_MS, NULL, "900"},
 	{"timing", "unmonitored_after", SET_SECONDS, OFF(timing.unmonitored_after_ms),

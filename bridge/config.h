@@ -19,6 +19,7 @@ struct config {
 	} mqtt;
 	struct {
 		char path[CONFIG_STR_MAX];
+		int wal_limit_mb; /* the WAL is checkpointed with RESTART past this */
 	} store;
 	struct {
 		int64_t silence_after_ms, unmonitored_after_ms, stats_interval_ms;

@@ -23,7 +23,7 @@
 #define RECONNECT_MIN_MS 500
 #define RECONNECT_MAX_MS 30000
 #define CONNECT_WATCHDOG_MS 60000
-#define CHECKPOINT_EVERY_MS 2000
+#define CHECKPOINT_EVERY_MS 250
 #define SHUTDOWN_WAIT_MS 3000
 #define SHUTDOWN_FLUSH_MS 3000
 #define DONE_BATCH 512
@@ -352,6 +352,7 @@ int service_run(struct service *s, const char *cfg_path, volatile sig_atomic_t *
 		apply_tick(s, now);
 		give_back_memory(s);
 		service_mark_states(s, now, 0);
+		store_ckpt_fault(s->ckpt, s->ckpt_error, sizeof(s->ckpt_error));
 		const char *err = service_status_error(s);
 		if (s->conn == CONN_READY && strcmp(err ? err : "", s->status_sent) != 0)
 			publish_status(s, "online", now);
@@ -421,7 +422,12 @@ int service_new(const struct config *cfg, struct service **out)
 		log_error("store %s: %s", cfg->store.path, err);
 		goto fail;
 	}
-	if (store_ckpt_start(cfg->store.path, CHECKPOINT_EVERY_MS, &s->ckpt, err) < 0) {
+	struct store_ckpt_opts co = {CHECKPOINT_EVERY_MS, (int64_t)cfg->store.wal_limit_mb << 20, 0};
+	if (store_set_wal_limit(s->store, co.wal_limit_bytes) < 0) {
+		log_error("store %s: %s", cfg->store.path, store_errmsg(s->store));
+		goto fail;
+	}
+	if (store_ckpt_start(cfg->store.path, &co, &s->ckpt, err) < 0) {
 		log_error("store %s: %s", cfg->store.path, err);
 		goto fail;
 	}

@@ -47,6 +47,7 @@ struct service {
 	int ever_ready, offline_sent;
 	uint64_t status_token;
 	char store_error[200], publish_error[200], status_sent[200];
+	char ckpt_error[200]; /* the checkpointer's fault, copied every pass */
 	int status_ever_sent;
 	struct actions unsaved; /* saves that failed (disk full): retried in order, before anything newer */
 	int64_t next_store_retry_mono;

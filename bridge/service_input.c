@@ -91,7 +91,9 @@ const char *service_status_error(const struct service *s)
 {
 	if (s->store_error[0])
 		return s->store_error;
-	return s->publish_error[0] ? s->publish_error : NULL;
+	if (s->publish_error[0])
+		return s->publish_error;
+	return s->ckpt_error[0] ? s->ckpt_error : NULL;
 }
 
 static void store_failed(struct service *s, const char *what)

@@ -749,6 +749,15 @@ int store_outbox_each(struct store *s, store_outbox_fn fn, void *arg)
 	return each_row(s, ST_OUTBOX_EACH, outbox_row, &oa, "outbox read");
 }
 
+int store_set_wal_limit(struct store *s, int64_t bytes)
+{
+	/* A PRAGMA takes no parameters; the value is our own integer. */
+	char sql[64];
+	snprintf(sql, sizeof sql, "PRAGMA journal_size_limit = %" PRId64, bytes);
+	int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+	return rc == SQLITE_OK ? 0 : fail(s, rc, "journal_size_limit");
+}
+
 int store_checkpoint(struct store *s)
 {
 	int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);

@@ -45,6 +45,8 @@ int store_states_confirmed(struct store *s, int64_t *out);
 int store_changed_since(struct store *s, int64_t since_ms, int (*fn)(void *arg, const char *household_id),
 			void *arg);
 
+/* PRAGMA journal_size_limit: a rewound WAL is trimmed back to this many bytes. */
+int store_set_wal_limit(struct store *s, int64_t bytes);
 /* Passive WAL checkpoint, for the main thread when idle. */
 int store_checkpoint(struct store *s);
 /* Last SQLite error text. */
