@@ -496,7 +496,7 @@ def mqtt(broker):
 SECTIONS = {
     "mqtt": ("uri", "client_id", "topic_root", "username", "password", "cafile", "certfile",
              "keyfile", "keepalive", "session_expiry", "max_inflight"),
-    "store": ("path",),
+    "store": ("path", "wal_limit_mb"),
     "timing": ("silence_after", "unmonitored_after", "battery_low", "stats_interval"),
     "escalation": ("street_after", "district_after"),
     "log": ("level", "file"),
