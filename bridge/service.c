@@ -289,6 +289,7 @@ static void shutdown_clean(struct service *s)
 {
 	struct sb_now now = clock_now();
 	pthread_mutex_lock(&s->mu);
+	service_group_commit(s);
 	/* Heartbeats are not committed one by one (nor in the background: at a
 	 * million seals that held the lock for long and cost CPU when idle). Their
 	 * last_seen is written here, for at most a few seconds; what is left, or
@@ -348,6 +349,7 @@ int service_run(struct service *s, const char *cfg_path, volatile sig_atomic_t *
 		}
 		handle_connection(s, now);
 		pthread_mutex_lock(&s->mu);
+		service_group_commit(s);
 		flush_done_due(s, now);
 		apply_tick(s, now);
 		give_back_memory(s);
@@ -502,6 +504,7 @@ void service_free(struct service *s)
 	outq_free(&s->stateq);
 	actions_free(&s->actions);
 	actions_free(&s->unsaved);
+	service_group_free(s);
 	free(s->done_ids);
 	service_batch_free(&s->main_batch);
 	service_batch_free(&s->rx_batch);

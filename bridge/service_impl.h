@@ -16,6 +16,8 @@
 
 enum conn_state { CONN_DOWN, CONN_CONNECTING, CONN_SUBSCRIBING, CONN_READY };
 
+struct outgoing;
+
 /* Messages collected from the queue for one thread to send. */
 struct batch {
 	struct outmsg **v;
@@ -71,6 +73,13 @@ struct service {
 	int64_t states_next_mono;   /* when to write it next */
 	uint64_t states_pushes;     /* stateq.latest_pushes when it was last written */
 	int tick_more; /* deadlines were left due for the next pass */
+	/* Group commit (service_input.c): commands whose transaction is still
+	 * open; their messages wait in grp_out until it is committed. Under mu. */
+	int grp_open;
+	size_t grp_n;
+	struct outgoing *grp_out;
+	size_t grp_nout, grp_capout;
+	struct actions grp_acts; /* their saves, for s->unsaved if the commit fails */
 	char topic_prefix_dev[CONFIG_STR_MAX + 8], topic_prefix_cmd[CONFIG_STR_MAX + 8];
 };
 
@@ -79,6 +88,9 @@ void service_on_message(void *arg, const struct transport_msg *m);
 /* Applies s->actions (store transaction, then queue); caller holds mu. reply may be NULL. */
 void service_apply(struct service *s, const char *reply_topic, const char *reply, const void *corr,
 		   size_t corr_len);
+/* Commits the open group of commands, then queues their messages. Caller holds mu. */
+void service_group_commit(struct service *s);
+void service_group_free(struct service *s);
 void service_publish_volatile(struct service *s, const char *topic, const char *payload, int retained);
 void service_reject(struct service *s, const char *topic, const char *reason, const char *detail,
 		    int64_t at_ms);
