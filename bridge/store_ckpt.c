@@ -109,15 +109,20 @@ int store_ckpt_pass(struct store_ckpt *c, struct store_ckpt_pass *out)
 	return text[0] ? -1 : 0;
 }
 
+/* A WAL filling fast (tens of MiB a second under a flood of state changes)
+ * is looked at more often, so that it passes its bound by less. */
+#define FAST_INTERVAL_MS 50
+
 static void *run(void *arg)
 {
 	struct store_ckpt *c = arg;
+	int wait_ms = c->o.interval_ms;
 	pthread_mutex_lock(&c->mu);
 	while (!c->stop) {
 		struct timespec until;
 		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += c->o.interval_ms / 1000;
-		until.tv_nsec += (long)(c->o.interval_ms % 1000) * 1000000L;
+		until.tv_sec += wait_ms / 1000;
+		until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
 		if (until.tv_nsec >= 1000000000L) {
 			until.tv_sec++;
 			until.tv_nsec -= 1000000000L;
@@ -127,7 +132,10 @@ static void *run(void *arg)
 		if (c->stop)
 			break;
 		pthread_mutex_unlock(&c->mu);
-		store_ckpt_pass(c, NULL);
+		struct store_ckpt_pass p;
+		store_ckpt_pass(c, &p);
+		wait_ms = p.wal_bytes > c->o.wal_limit_bytes / 4 && c->o.interval_ms > FAST_INTERVAL_MS ? FAST_INTERVAL_MS
+											: c->o.interval_ms;
 		pthread_mutex_lock(&c->mu);
 	}
 	pthread_mutex_unlock(&c->mu);
