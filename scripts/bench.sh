@@ -86,7 +86,7 @@ need() { # what value
 }
 
 # ---- build ------------------------------------------------------------------
-TOOLS="sealbridge bench_loadgen bench_sink bench_alertlat bench_burst bench_startwatch bench_mkroster bench_nodelay bench_cmdgen"
+TOOLS="sealbridge bench_loadgen bench_sink bench_alertlat bench_burst bench_startwatch bench_mkroster bench_nodelay bench_cmdgen bench_echo"
 if [ ! -f "$BUILD/CMakeCache.txt" ]; then
 	timeout 600 cmake -S "$REPO" -B "$BUILD" >/dev/null || exit 1
 fi
@@ -422,9 +422,24 @@ wal_sampler_max() { # -> the largest sample since the last call, in bytes
 }
 mib() { calc "${1:-0} / 1048576" 1; }
 rss_mb() { local k; k=$(mem_kb "$DAEMON_PID" VmRSS); [ -n "$k" ] && calc "$k / 1024" 1 || echo -; }
-W_ROSTER_RATE='' W_ROSTER_CPU='' W_WAL_MAX=0 W_ROWS=() W_FIRST='' W_MINRATIO='' W_WORST='' ST_ROWS=()
+W_ROSTER_RATE='' W_ROSTER_CPU='' C_ROSTER_RATE='' W_WAL_MAX=0 W_ROWS=() W_FIRST='' W_MINRATIO='' W_WORST='' ST_ROWS=()
 if [ "$ROUNDS" -gt 0 ]; then
 	say "users' workload: $SEALS households through admit/install/permit commands, then $ROUNDS rounds of $FLIPS door flips inside permits"
+	# The ceiling for commands: a bare client that answers each with a reply and
+	# a retained state, on its own root, for at most 20,000 households.
+	n_echo=$(( SEALS < 20000 ? SEALS : 20000 ))
+	rm -f "$WORK/ready.echo"
+	"$B/bench_echo" -u "$URI" -R sealx -r "$WORK/ready.echo" -T $(( n_echo / 100 + 300 )) >"$WORK/wl-echo.out" &
+	BG_PID=$!
+	wait_file "$WORK/ready.echo" 15 || warn "echo not subscribed"
+	"$B/bench_cmdgen" -u "$URI" -n "$n_echo" -R sealx -T $(( n_echo / 100 + 120 )) >"$WORK/wl-roster-ceiling.out"
+	check_rc "cmdgen (roster ceiling)" $?
+	kill -TERM "$BG_PID" 2>/dev/null
+	wait "$BG_PID"
+	check_rc "echo" $?
+	BG_PID=
+	C_ROSTER_RATE=$(kv rate "$WORK/wl-roster-ceiling.out")
+	need "roster ceiling" "$C_ROSTER_RATE"
 	DB_FILE=workload.db
 	start_daemon wl-start
 	wal_sampler_start
@@ -541,7 +556,8 @@ fi
 if [ "$ROUNDS" -gt 0 ]; then
 	printf '\nusers'"'"' workload: roster of %s households through commands, %s rounds of %s door flips inside permits\n' \
 		"$SEALS" "$ROUNDS" "$FLIPS"
-	printf "$fmt" "roster through commands (commands/s, replies awaited)" - "${W_ROSTER_RATE:--}" - ">=10000" \
+	printf "$fmt" "roster through commands (commands/s, replies awaited)" "${C_ROSTER_RATE:--}" "${W_ROSTER_RATE:--}" \
+		"$(ratio "$C_ROSTER_RATE" "$W_ROSTER_RATE")" ">=10000" \
 		"$(verdict "${W_ROSTER_RATE:-0} >= 10000")"
 	printf "$fmt" "  daemon CPU per command (us)" - "${W_ROSTER_CPU:--}" - - -
 	rfmt='%-6s %10s %10s %7s %10s %9s %9s %10s %8s %8s\n'
@@ -571,7 +587,7 @@ if [ -n "$RESULTS" ]; then
 		"start2_ms=$START2_MS stop_ms=$STOP1_MS idle_cpu_pct=$IDLE_PCT roster_s=$ROSTER_S drops=$DROPS" \
 		"burst=$BURST burst_silence_s=$BURST_SILENCE_S burst_p50=$S_50 burst_p90=$S_90 burst_p99=$S_99" \
 		"burst_first=$S_FIRST burst_max=$S_MAX burst_lost=$S_LOST rounds=$ROUNDS flips=$FLIPS" \
-		"roster_cmd_rate=$W_ROSTER_RATE roster_cmd_cpu_us=$W_ROSTER_CPU door_worst_ratio=$W_MINRATIO" \
+		"roster_cmd_ceiling=$C_ROSTER_RATE roster_cmd_rate=$W_ROSTER_RATE roster_cmd_cpu_us=$W_ROSTER_CPU door_worst_ratio=$W_MINRATIO" \
 		"door_worst_vs_first=$W_WORST wal_max_bytes=$W_WAL_MAX" >>"$RESULTS"
 fi
 [ "$BROKEN" = 0 ] || echo "bench: a phase measured nothing (see the warnings above)" >&2
