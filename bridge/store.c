@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 enum stmt_id {
 	ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_SAVEPOINT, ST_RELEASE, ST_ROLLBACK_TO,
@@ -813,6 +814,19 @@ static int read_instance(struct store *s, char err[256])
 	return ok ? 0 : -1;
 }
 
+/* While the checkpointer's RESTART holds the write lock (a few ms), wait in
+ * small steps: SQLite's own handler sleeps 1, 2, 5, 10 ms..., so a 3 ms hold
+ * would stall the message path for 8. Gives up after about 5 s, as before. */
+static int busy_wait(void *arg, int tries)
+{
+	(void)arg;
+	if (tries >= 50 + 4950)
+		return 0;
+	struct timespec ts = {0, tries < 50 ? 100000L : 1000000L};
+	nanosleep(&ts, NULL);
+	return 1;
+}
+
 int store_open(const char *path, struct store **out, char err[256])
 {
 	char why[256] = "";
@@ -827,6 +841,7 @@ int store_open(const char *path, struct store **out, char err[256])
 		free(s);
 		return -1;
 	}
+	sqlite3_busy_handler(s->db, busy_wait, NULL);
 	if (prepare_all(s, why) < 0 || read_instance(s, why) < 0) {
 		snprintf(err, 256, "%s: %.200s", path, why);
 		store_close(s);
