@@ -110,8 +110,13 @@ int store_ckpt_pass(struct store_ckpt *c, struct store_ckpt_pass *out)
 }
 
 /* A WAL filling fast (tens of MiB a second under a flood of state changes)
- * is looked at more often, so that it passes its bound by less. */
+ * is looked at more often, so that it passes its bound by less. A WAL that
+ * holds little is left longer: every checkpoint ends in two fsyncs, and a
+ * commit that writes to the WAL while it is synced waits (seen as p99 alert
+ * latency when probes came every 50 ms and the WAL was checkpointed 4 times a second). */
 #define FAST_INTERVAL_MS 50
+#define SLOW_INTERVAL_MS 2000
+#define SMALL_WAL_BYTES (1 << 20)
 
 static void *run(void *arg)
 {
@@ -134,8 +139,13 @@ static void *run(void *arg)
 		pthread_mutex_unlock(&c->mu);
 		struct store_ckpt_pass p;
 		store_ckpt_pass(c, &p);
-		wait_ms = p.wal_bytes > c->o.wal_limit_bytes / 4 && c->o.interval_ms > FAST_INTERVAL_MS ? FAST_INTERVAL_MS
-											: c->o.interval_ms;
+		if (p.wal_bytes > c->o.wal_limit_bytes / 4 && c->o.interval_ms > FAST_INTERVAL_MS)
+			wait_ms = FAST_INTERVAL_MS;
+		else if (p.wal_bytes < SMALL_WAL_BYTES && p.wal_bytes < c->o.wal_limit_bytes / 4 &&
+			 c->o.interval_ms < SLOW_INTERVAL_MS)
+			wait_ms = SLOW_INTERVAL_MS;
+		else
+			wait_ms = c->o.interval_ms;
 		pthread_mutex_lock(&c->mu);
 	}
 	pthread_mutex_unlock(&c->mu);
