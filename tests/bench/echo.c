@@ -1,9 +1,10 @@
 /* echo: the ceiling for commands. A bare Paho client that answers every
- * R/cmd/<op> as fast as it can with what the daemon would publish at the
- * least: a reply to reply_to and a retained household state, both QoS 1, from
- * the receive callback (so each command's PUBACK follows its publishes, as in
- * the daemon). No store, no JSON library, no roster. Runs until SIGTERM or
- * -T seconds; prints one key=value line. */
+ * R/cmd/<op> as fast as it can with the least any responder must publish: a
+ * QoS 1 reply to reply_to, from the receive callback (so each command's PUBACK
+ * follows its reply, as in the daemon). With -S it also publishes a retained
+ * household state for every command (the daemon merges a household's states
+ * that have not gone out yet, so it publishes fewer). No store, no JSON
+ * library, no roster. Runs until SIGTERM or -T seconds; prints one key=value line. */
 #include <getopt.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -17,6 +18,7 @@ static MQTTAsync client;
 static char root[128] = "seal";
 static atomic_llong answered, failed;
 static volatile sig_atomic_t stop;
+static int with_states;
 
 static void on_stop(int sig)
 {
@@ -65,7 +67,7 @@ static int arrived(void *ctx, char *topic, int topic_len, MQTTAsync_message *m)
 			rid[0] = '\0';
 		snprintf(body, sizeof body, "{\"request_id\":\"%s\",\"op\":\"%s\",\"ok\":true}", rid, op ? op + 1 : "");
 		publish(reply_to, body, 0);
-		if (field(p, n, "household_id", hh, sizeof hh) == 0) {
+		if (with_states && field(p, n, "household_id", hh, sizeof hh) == 0) {
 			snprintf(t, sizeof t, "%s/state/household/%s", root, hh);
 			snprintf(body, sizeof body,
 				 "{\"household_id\":\"%s\",\"door\":\"unknown\",\"online\":false,\"open_alerts\":[]}", hh);
@@ -83,14 +85,15 @@ int main(int argc, char **argv)
 	const char *uri = NULL, *ready = NULL;
 	int64_t timeout_s = 3600;
 	int o;
-	while ((o = getopt(argc, argv, "u:R:r:T:")) != -1) {
+	while ((o = getopt(argc, argv, "u:R:r:T:S")) != -1) {
 		switch (o) {
+		case 'S': with_states = 1; break;
 		case 'u': uri = optarg; break;
 		case 'R': snprintf(root, sizeof root, "%s", optarg); break;
 		case 'r': ready = optarg; break;
 		case 'T': timeout_s = bench_arg_i64("echo", "-T", optarg, 1, 86400); break;
 		default:
-			fprintf(stderr, "usage: echo -u URI [-R ROOT] [-r READY_FILE] [-T TIMEOUT_S]\n");
+			fprintf(stderr, "usage: echo -u URI [-R ROOT] [-r READY_FILE] [-T TIMEOUT_S] [-S]\n");
 			return 2;
 		}
 	}
