@@ -67,6 +67,7 @@ static const struct setting settings[] = {
 	 "3600"},
 	{"store", "max_waiting_saves", SET_INT, OFF(store.max_waiting_saves), 100, 1000000, NULL, "20000"},
 	{"store", "stop_retry", SET_SECONDS, OFF(store.stop_retry_ms), 0, 300000, NULL, "10"},
+	{"store", "wal_limit_mb", SET_INT, OFF(store.wal_limit_mb), 1, 1024, NULL, "16"},
 	{"timing", "silence_after", SET_SECONDS, OFF(timing.silence_after_ms), DURATION_MIN_MS,
 	 DURATION_MAX_MS, NULL, "900"},
 	{"timing", "unmonitored_after", SET_SECONDS, OFF(timing.unmonitored_after_ms),

@@ -24,6 +24,7 @@ struct config {
 		int64_t retention_every_ms; /* how often old rows are looked for */
 		int max_waiting_saves;      /* saves held in memory while the store fails */
 		int64_t stop_retry_ms;      /* a stop during a store fault retries this long */
+		int wal_limit_mb; /* the WAL is checkpointed with RESTART past this */
 	} store;
 	struct {
 		int64_t silence_after_ms, unmonitored_after_ms, stats_interval_ms;

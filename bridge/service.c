@@ -38,7 +38,7 @@
 /* The systemd watchdog is fed only while the link machinery makes progress:
  * online, or a connect attempt started within this long. */
 #define WD_STUCK_MS (RECONNECT_MAX_MS + CONNECT_WATCHDOG_MS + 10000)
-#define CHECKPOINT_EVERY_MS 2000
+#define CHECKPOINT_EVERY_MS 250
 #define SHUTDOWN_WAIT_MS 3000
 #define SHUTDOWN_FLUSH_MS 3000
 #define PAUSE_STATUS_WAIT_MS 2000
@@ -450,6 +450,7 @@ static int shutdown_clean(struct service *s)
 {
 	struct sb_now now = clock_now();
 	pthread_mutex_lock(&s->mu);
+	service_group_commit(s);
 	service_store_stop_retry(s);
 	/* Heartbeats are not committed one by one (nor in the background: at a
 	 * million seals that held the lock for long and cost CPU when idle). Their
@@ -518,12 +519,14 @@ int service_run(struct service *s, const char *cfg_path, volatile sig_atomic_t *
 		}
 		handle_connection(s, now);
 		pthread_mutex_lock(&s->mu);
+		service_group_commit(s);
 		flush_done_due(s, now);
 		apply_tick(s, now);
 		if (service_retention_tick(s, now))
 			s->tick_more = 1;
 		give_back_memory(s);
 		service_mark_states(s, now, 0);
+		store_ckpt_fault(s->ckpt, s->ckpt_error, sizeof(s->ckpt_error));
 		const char *err = service_status_error(s);
 		/* Also every timing.status_interval, with a fresh at: a platform can tell a quiet district from a hung daemon. */
 		if (s->conn == CONN_READY && (strcmp(err ? err : "", s->status_sent) != 0 || now.mono_ms >= s->status_next_mono))
@@ -607,7 +610,12 @@ int service_new(const struct config *cfg, struct service **out)
 		log_error("store %s: %s", cfg->store.path, err);
 		goto fail;
 	}
-	if (store_ckpt_start(cfg->store.path, CHECKPOINT_EVERY_MS, &s->ckpt, err) < 0) {
+	struct store_ckpt_opts co = {CHECKPOINT_EVERY_MS, (int64_t)cfg->store.wal_limit_mb << 20, 0};
+	if (store_set_wal_limit(s->store, co.wal_limit_bytes) < 0) {
+		log_error("store %s: %s", cfg->store.path, store_errmsg(s->store));
+		goto fail;
+	}
+	if (store_ckpt_start(cfg->store.path, &co, &s->ckpt, err) < 0) {
 		log_error("store %s: %s", cfg->store.path, err);
 		goto fail;
 	}
@@ -686,6 +694,7 @@ void service_free(struct service *s)
 	actions_free(&s->actions);
 	actions_free(&s->unsaved);
 	service_reject_free(s);
+	service_group_free(s);
 	free(s->done_ids);
 	service_batch_free(&s->main_batch);
 	service_batch_free(&s->rx_batch);

@@ -18,6 +18,8 @@
 
 enum conn_state { CONN_DOWN, CONN_CONNECTING, CONN_SUBSCRIBING, CONN_READY };
 
+struct outgoing;
+
 /* Messages collected from the queue for one thread to send. */
 struct batch {
 	struct outmsg **v;
@@ -57,6 +59,7 @@ struct service {
 	int ever_ready, offline_sent;
 	uint64_t status_token;
 	char store_error[200], publish_error[200], status_sent[200];
+	char ckpt_error[200]; /* the checkpointer's fault, copied every pass */
 	int status_ever_sent;
 	int64_t status_next_mono; /* online is republished then (timing.status_interval) */
 	struct actions unsaved; /* saves that failed (disk full): retried in order, before anything newer */
@@ -88,6 +91,13 @@ struct service {
 	atomic_int store_paused;       /* the cap was reached: no input until the store writes again */
 	int64_t retention_next_mono;
 	struct store_retained retained; /* this retention pass so far */
+	/* Group commit (service_input.c): commands whose transaction is still
+	 * open; their messages wait in grp_out until it is committed. Under mu. */
+	int grp_open;
+	size_t grp_n;
+	struct outgoing *grp_out;
+	size_t grp_nout, grp_capout;
+	struct actions grp_acts; /* their saves, for s->unsaved if the commit fails */
 	char topic_prefix_dev[CONFIG_STR_MAX + 8], topic_prefix_cmd[CONFIG_STR_MAX + 8];
 	struct reply_rules reply_rules; /* where replies may not go (service_reply.c) */
 	/* service_reject.c, under mu */
@@ -101,6 +111,9 @@ void service_on_message(void *arg, const struct transport_msg *m);
 /* Applies s->actions (store transaction, then queue); caller holds mu. reply may be NULL. */
 void service_apply(struct service *s, const char *reply_topic, const char *reply, const void *corr,
 		   size_t corr_len);
+/* Commits the open group of commands, then queues their messages. Caller holds mu. */
+void service_group_commit(struct service *s);
+void service_group_free(struct service *s);
 void service_publish_volatile(struct service *s, const char *topic, const char *payload, int retained);
 void service_reject(struct service *s, const char *topic, const char *reason, const char *detail,
 		    int64_t at_ms);

@@ -117,7 +117,9 @@ const char *service_status_error(const struct service *s)
 {
 	if (s->store_error[0])
 		return s->store_error;
-	return s->publish_error[0] ? s->publish_error : NULL;
+	if (s->publish_error[0])
+		return s->publish_error;
+	return s->ckpt_error[0] ? s->ckpt_error : NULL;
 }
 
 static void store_failed(struct service *s, const char *what)
@@ -185,13 +187,119 @@ struct outgoing {
 	int64_t since_ms; /* > 0: a household state (no outbox row) */
 	const void *corr;
 	size_t corr_len;
+	int corr_owned; /* corr is a copy of ours (a message held for a group commit) */
 	int64_t id;
 };
 
+/* Puts one message an input caused on its queue; ok: its outbox row (if any) is committed. */
+static void push_out(struct service *s, struct outgoing *o, int ok)
+{
+	if (!o->payload)
+		return;
+	if (!o->durable)
+		service_publish_volatile(s, o->topic, o->payload, o->retained);
+	else if (o->since_ms) {
+		if (outq_push_latest(&s->stateq, o->since_ms, o->topic, o->payload, strlen(o->payload), o->retained) <
+		    0)
+			log_error("out of memory queueing %s: message lost", o->topic);
+	} else if (outq_push(&s->outq, ok ? o->id : 0, 0, o->topic, o->payload, strlen(o->payload), 1, o->retained,
+			     o->corr, o->corr_len) < 0) {
+		log_error("out of memory queueing %s: message lost", o->topic);
+	}
+	free(o->payload);
+	o->payload = NULL;
+	if (o->corr_owned)
+		free((void *)o->corr);
+	o->corr = NULL;
+	o->corr_owned = 0;
+}
+
+/* Commands that came together share one transaction (see service_apply_command):
+ * most a group holds before the receive thread commits it itself. */
+#define GROUP_MAX 128
+
+static int group_hold(struct service *s, struct outgoing *out, size_t n, const struct actions *acts)
+{
+	if (s->grp_nout + n > s->grp_capout) {
+		size_t cap = s->grp_capout ? s->grp_capout * 2 : 256;
+		while (cap < s->grp_nout + n)
+			cap *= 2;
+		struct outgoing *v = realloc(s->grp_out, cap * sizeof(*v));
+		if (!v)
+			return -1;
+		s->grp_out = v;
+		s->grp_capout = cap;
+	}
+	struct actions *g = &s->grp_acts;
+	for (size_t i = 0; i < acts->n; i++) {
+		if (!is_save(acts->v[i].kind))
+			continue;
+		if (g->n == g->cap) {
+			size_t cap = g->cap ? g->cap * 2 : 256;
+			struct action *v = realloc(g->v, cap * sizeof(*v));
+			if (!v)
+				return -1;
+			g->v = v;
+			g->cap = cap;
+		}
+		g->v[g->n++] = acts->v[i];
+	}
+	/* Last: from here on the group owns these messages. */
+	memcpy(s->grp_out + s->grp_nout, out, n * sizeof(*out));
+	s->grp_nout += n;
+	return 0;
+}
+
+/* The open transaction failed: what it held is kept for the retry, and its
+ * messages go out from memory, as for a single input. */
+static void group_failed(struct service *s)
+{
+	if (!s->store_fault) {
+		store_failed(s, "write");
+		store_rollback(s->store);
+	}
+	if (keep_unsaved(s, &s->grp_acts) < 0)
+		log_error("out of memory keeping unsaved changes: the store will miss some");
+	for (size_t i = 0; i < s->grp_nout; i++)
+		push_out(s, &s->grp_out[i], 0);
+	s->grp_nout = s->grp_n = 0;
+	s->grp_open = 0;
+	actions_clear(&s->grp_acts);
+}
+
+void service_group_commit(struct service *s)
+{
+	if (!s->grp_open)
+		return;
+	if (store_commit(s->store) < 0) {
+		group_failed(s);
+		return;
+	}
+	for (size_t i = 0; i < s->grp_nout; i++)
+		push_out(s, &s->grp_out[i], 1);
+	s->grp_nout = s->grp_n = 0;
+	s->grp_open = 0;
+	actions_clear(&s->grp_acts);
+}
+
+void service_group_free(struct service *s)
+{
+	for (size_t i = 0; i < s->grp_nout; i++) {
+		free(s->grp_out[i].payload);
+		if (s->grp_out[i].corr_owned)
+			free((void *)s->grp_out[i].corr);
+	}
+	free(s->grp_out);
+	actions_free(&s->grp_acts);
+}
+
 /* Everything an input caused, in one transaction: state rows, audit rows and
  * the outbox rows of its messages. If the store fails, the messages are still
- * published from memory, the saves wait in s->unsaved and the fault is reported. */
-void service_apply(struct service *s, const char *reply_topic, const char *reply, const void *corr, size_t corr_len)
+ * published from memory, the saves wait in s->unsaved and the fault is reported.
+ * groupable: a command, whose transaction may stay open for the commands that
+ * follow (its messages wait for the commit); anything else commits it. */
+static void apply(struct service *s, const char *reply_topic, const char *reply, const void *corr,
+		  size_t corr_len, int groupable)
 {
 	struct actions *acts = &s->actions;
 	if (acts->oom)
@@ -225,42 +333,63 @@ void service_apply(struct service *s, const char *reply_topic, const char *reply
 	int need = keep_unsaved_kind_count(acts) > 0;
 	for (size_t i = 0; !need && i < n; i++)
 		need = out[i].durable && out[i].payload && !out[i].since_ms;
-	int ok = !need || (!s->store_fault && store_begin(s->store) == 0);
-	if (ok && need)
-		ok = write_actions(s, acts) == 0;
-	for (size_t i = 0; ok && i < n; i++)
-		if (out[i].durable && out[i].payload && !out[i].since_ms)
-			ok = store_outbox_add(s->store, out[i].topic, out[i].payload, strlen(out[i].payload), 1,
-					      out[i].retained, out[i].corr, out[i].corr_len, &out[i].id) == 0;
-	if (ok && need)
-		ok = store_commit(s->store) == 0;
+	int ok = 1;
+	if (need) {
+		ok = !s->store_fault && (s->grp_open || store_begin(s->store) == 0);
+		if (ok)
+			s->grp_open = 1;
+		if (ok)
+			ok = write_actions(s, acts) == 0;
+		for (size_t i = 0; ok && i < n; i++)
+			if (out[i].durable && out[i].payload && !out[i].since_ms)
+				ok = store_outbox_add(s->store, out[i].topic, out[i].payload, strlen(out[i].payload),
+						      1, out[i].retained, out[i].corr, out[i].corr_len,
+						      &out[i].id) == 0;
+	}
+	/* The correlation data points into the input: a held reply keeps its own copy. */
+	if (ok && s->grp_open && groupable)
+		for (size_t i = 0; ok && i < n; i++)
+			if (out[i].corr_len) {
+				void *c = malloc(out[i].corr_len);
+				ok = c != NULL;
+				if (c)
+					memcpy(c, out[i].corr, out[i].corr_len);
+				out[i].corr = c;
+				out[i].corr_owned = 1;
+			}
+	if (ok && s->grp_open && group_hold(s, out, n, acts) < 0) {
+		log_error("out of memory holding messages for a commit");
+		ok = 0;
+	}
 	if (!ok) {
-		if (!s->store_fault) {
+		if (s->grp_open) {
+			group_failed(s);
+		} else if (need && !s->store_fault) {
 			store_failed(s, "write");
 			store_rollback(s->store);
 		}
 		if (keep_unsaved(s, acts) < 0)
 			log_error("out of memory keeping unsaved changes: the store will miss some");
 	}
-	for (size_t i = 0; i < n; i++) {
-		struct outgoing *o = &out[i];
-		if (!o->payload)
-			continue;
-		if (!o->durable)
-			service_publish_volatile(s, o->topic, o->payload, o->retained);
-		else if (o->since_ms) {
-			if (outq_push_latest(&s->stateq, o->since_ms, o->topic, o->payload, strlen(o->payload),
-					     o->retained) < 0)
-				log_error("out of memory queueing %s: message lost", o->topic);
-		} else if (outq_push(&s->outq, ok ? o->id : 0, 0, o->topic, o->payload, strlen(o->payload), 1,
-				     o->retained, o->corr, o->corr_len) < 0) {
-			log_error("out of memory queueing %s: message lost", o->topic);
-		}
-		free(o->payload);
+	if (!s->grp_open || !ok) {
+		for (size_t i = 0; i < n; i++)
+			push_out(s, &out[i], ok);
+	} else if (groupable && ++s->grp_n < GROUP_MAX) {
+		/* The main loop commits it as soon as it gets the lock: under load,
+		 * the commands that came meanwhile go with it. */
+		if (s->grp_n == 1)
+			service_wake(s);
+	} else {
+		service_group_commit(s);
 	}
 	free(out);
 	actions_clear(acts);
 	service_ids_top_up(s);
+}
+
+void service_apply(struct service *s, const char *reply_topic, const char *reply, const void *corr, size_t corr_len)
+{
+	apply(s, reply_topic, reply, corr, corr_len, 0);
 }
 
 /* quiet_unknown: a vendor network carries many devices that are no seals. */
@@ -355,7 +484,11 @@ static void answer(struct service *s, const struct transport_msg *m, const struc
 	size_t corr_len = c->reply_to_given ? 0 : m->corr_len;
 	if (!to && !s->actions.n)
 		return;
-	service_apply(s, to, reply, corr, corr_len);
+	/* A command's reply waits for its commit, but its PUBACK need not: a
+	 * command lost in a crash before the commit was never answered, and the
+	 * platform sends it again. So commands that come together share one
+	 * transaction; a report or a timer that follows commits it first. */
+	apply(s, to, reply, corr, corr_len, 1);
 }
 
 static void on_command(struct service *s, const struct transport_msg *m, const char *op_name, struct sb_now now)

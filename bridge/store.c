@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 enum stmt_id {
 	ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_SAVEPOINT, ST_RELEASE, ST_ROLLBACK_TO,
@@ -842,6 +843,15 @@ int store_outbox_each(struct store *s, store_outbox_fn fn, void *arg)
 	return each_row(s, ST_OUTBOX_EACH, outbox_row, &oa, "outbox read");
 }
 
+int store_set_wal_limit(struct store *s, int64_t bytes)
+{
+	/* A PRAGMA takes no parameters; the value is our own integer. */
+	char sql[64];
+	snprintf(sql, sizeof sql, "PRAGMA journal_size_limit = %" PRId64, bytes);
+	int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+	return rc == SQLITE_OK ? 0 : fail(s, rc, "journal_size_limit");
+}
+
 int store_checkpoint(struct store *s)
 {
 	int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
@@ -897,6 +907,19 @@ static int read_instance(struct store *s, char err[256])
 	return ok ? 0 : -1;
 }
 
+/* While the checkpointer's RESTART holds the write lock (a few ms), wait in
+ * small steps: SQLite's own handler sleeps 1, 2, 5, 10 ms..., so a 3 ms hold
+ * would stall the message path for 8. Gives up after about 5 s, as before. */
+static int busy_wait(void *arg, int tries)
+{
+	(void)arg;
+	if (tries >= 50 + 4950)
+		return 0;
+	struct timespec ts = {0, tries < 50 ? 100000L : 1000000L};
+	nanosleep(&ts, NULL);
+	return 1;
+}
+
 int store_open(const char *path, struct store **out, char err[256])
 {
 	char why[256] = "";
@@ -911,6 +934,7 @@ int store_open(const char *path, struct store **out, char err[256])
 		free(s);
 		return -1;
 	}
+	sqlite3_busy_handler(s->db, busy_wait, NULL);
 	if (prepare_all(s, why) < 0 || read_instance(s, why) < 0 || store_field_open(s->db, &s->field, why) < 0) {
 		snprintf(err, 256, "%s: %.200s", path, why);
 		store_close(s);

@@ -49,6 +49,8 @@ int store_changed_since(struct store *s, int64_t since_ms, int (*fn)(void *arg, 
 int store_seals_changed_since(struct store *s, int64_t since_ms, int (*fn)(void *arg, const char *device_id),
 			      void *arg);
 
+/* PRAGMA journal_size_limit: a rewound WAL is trimmed back to this many bytes. */
+int store_set_wal_limit(struct store *s, int64_t bytes);
 /* Passive WAL checkpoint, for the main thread when idle. */
 int store_checkpoint(struct store *s);
 /* Last SQLite error text. */

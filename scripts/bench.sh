@@ -5,14 +5,21 @@
 # are noisy on a small machine: compare the ratios, not the absolutes.
 #   scripts/bench.sh [--seals S] [--messages N] [--state-messages M] [--probes P]
 #                    [--burst B] [--burst-silence SECONDS] [--burst-spread MS] [--repeat K] [--idle SECONDS]
+#                    [--rounds R] [--flips F] [--steady SECONDS] [--steady-rate N]
 #                    [--results FILE] [--keep] [--quick]
 # --repeat: run each throughput measurement K times and keep the best (noise).
 # --burst: B seals (default 10000, 0: no such phase) fall silent in the same second
 #   (silence_after SECONDS, default 15) under background heartbeats; their alerts are
 #   timed from each seal's deadline. --burst-spread: over how many ms their last
 #   heartbeats go out (default 1000; 0: as fast as the broker takes them).
-# --quick: tiny sizes, under a minute, for the test command.
-# Exit status: 0 unless a tool or the daemon crashed (a missed target is not a failure).
+# --rounds/--flips: the users' workload on a second, empty database: the roster of
+#   S households built through admit/install/permit commands (each waits for its
+#   reply), then R rounds (default 3) of F door flips (default 500000) inside the
+#   permits, each round beside a ceiling round; WAL/main file/RSS after every round.
+# --steady: then SECONDS of door flips at --steady-rate/s (default 2000), one sample a minute.
+# --quick: tiny sizes, about a minute, for the test command.
+# Exit status: 0 unless a tool or the daemon crashed or a phase measured nothing
+# (a missed target is not a failure).
 set -uo pipefail
 
 cd "$(dirname "$0")/.." || exit 1
@@ -21,9 +28,10 @@ BUILD=${BUILD_DIR:-$REPO/build}
 MOSQUITTO=${MOSQUITTO_BIN:-/usr/sbin/mosquitto}
 SEALS=100000 MESSAGES=200000 STATE_MESSAGES='' PROBES=200 REPEAT=1 IDLE_S=10 BG_RATE=5000 KEEP=0 RESULTS=''
 BURST=10000 BURST_SILENCE_S=15 BURST_SPREAD_MS=1000
+ROUNDS=3 FLIPS=500000 STEADY_S=0 STEADY_RATE=2000 DB_FILE=roster.db
 
 usage() {
-	sed -n '3,14p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '3,22p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 num() {
@@ -43,9 +51,13 @@ while [ $# -gt 0 ]; do
 	--burst-silence) num --burst-silence "${2:-}" 1 3600; BURST_SILENCE_S=$2; shift 2 ;;
 	--burst-spread) num --burst-spread "${2:-}" 0 60000; BURST_SPREAD_MS=$2; shift 2 ;;
 	--repeat) num --repeat "${2:-}" 1 20; REPEAT=$2; shift 2 ;;
+	--rounds) num --rounds "${2:-}" 0 100; ROUNDS=$2; shift 2 ;;
+	--flips) num --flips "${2:-}" 1 100000000; FLIPS=$2; shift 2 ;;
+	--steady) num --steady "${2:-}" 0 86400; STEADY_S=$2; shift 2 ;;
+	--steady-rate) num --steady-rate "${2:-}" 1 1000000; STEADY_RATE=$2; shift 2 ;;
 	--results) RESULTS=${2:?}; shift 2 ;;
 	--keep) KEEP=1; shift ;;
-	--quick) SEALS=2000 MESSAGES=20000 PROBES=40 IDLE_S=3 BURST=200 BURST_SILENCE_S=5; shift ;;
+	--quick) SEALS=2000 MESSAGES=20000 PROBES=40 IDLE_S=3 BURST=200 BURST_SILENCE_S=5 FLIPS=10000; shift ;;
 	*) usage ;;
 	esac
 done
@@ -54,7 +66,7 @@ done
 
 say() { printf '== %s\n' "$*" >&2; }
 warn() { printf 'bench: WARNING: %s\n' "$*" >&2; }
-CRASHED=0
+CRASHED=0 BROKEN=0
 # A tool that died of a signal is a crash; anything else is a measurement that failed.
 check_rc() {
 	local what=$1 rc=$2
@@ -65,9 +77,16 @@ check_rc() {
 		warn "$what failed (status $rc)"
 	fi
 }
+# A phase that must yield a figure and did not: the run fails, loudly.
+need() { # what value
+	if [ -z "$2" ]; then
+		warn "PHASE BROKEN: $1 measured nothing"
+		BROKEN=1
+	fi
+}
 
 # ---- build ------------------------------------------------------------------
-TOOLS="sealbridge bench_loadgen bench_sink bench_alertlat bench_burst bench_startwatch bench_mkroster bench_nodelay"
+TOOLS="sealbridge bench_loadgen bench_sink bench_alertlat bench_burst bench_startwatch bench_mkroster bench_nodelay bench_cmdgen bench_echo"
 if [ ! -f "$BUILD/CMakeCache.txt" ]; then
 	timeout 600 cmake -S "$REPO" -B "$BUILD" >/dev/null || exit 1
 fi
@@ -82,7 +101,7 @@ WORK=$(mktemp -d /tmp/sealbridge-bench.XXXXXX)
 BROKER_PID='' DAEMON_PID='' BG_PID=''
 cleanup() {
 	local p
-	for p in $BG_PID $DAEMON_PID; do
+	for p in $BG_PID $DAEMON_PID ${WAL_SAMPLER:-}; do
 		kill -TERM "$p" 2>/dev/null
 	done
 	for p in $BG_PID $DAEMON_PID; do
@@ -146,14 +165,16 @@ lg_timeout() { echo $(( $1 / 2000 + 60 )); }
 
 # (a) ceiling: the sink receives what loadgen sends. Rate from loadgen's first
 # publish to the sink's last message, as for the daemon.
-ceiling() { # mode n tag -> RATE
-	local mode=$1 n=$2 tag=$3
+# With a root (not the daemon's), the ceiling can run while the daemon runs.
+ceiling() { # mode n tag [root] -> RATE
+	local mode=$1 n=$2 tag=$3 root=${4:-seal}
 	RATE=
 	rm -f "$WORK/ready"
-	"$B/bench_sink" -u "$URI" -n "$n" -r "$WORK/ready" -T "$(lg_timeout "$n")" >"$WORK/$tag.sink" &
+	"$B/bench_sink" -u "$URI" -n "$n" -t "$root/dev/+/report" -r "$WORK/ready" -T "$(lg_timeout "$n")" \
+		>"$WORK/$tag.sink" &
 	local sp=$!
 	wait_file "$WORK/ready" 15 || warn "sink not subscribed"
-	"$B/bench_loadgen" -u "$URI" -n "$n" -s "$SEALS" -m "$mode" -T "$(lg_timeout "$n")" >"$WORK/$tag.gen"
+	"$B/bench_loadgen" -u "$URI" -n "$n" -s "$SEALS" -m "$mode" -R "$root" -T "$(lg_timeout "$n")" >"$WORK/$tag.gen"
 	check_rc "loadgen ($tag)" $?
 	wait "$sp"
 	check_rc "sink ($tag)" $?
@@ -215,7 +236,7 @@ start_daemon() { # tag [preload] -> DAEMON_PID, START_MS
 	uri = $URI
 	client_id = sealbridge-bench
 	[store]
-	path = $WORK/roster.db
+	path = $WORK/$DB_FILE
 	[log]
 	level = info
 	file = $WORK/sealbridge.log
@@ -381,6 +402,107 @@ latency nd-bg 1
 read -r N_B50 N_B90 N_B99 N_BMAX N_BLOST <<<"$LAT"
 stop_daemon
 
+# ---- the users' workload ----------------------------------------------------
+# As the issue measured it from outside: a roster built through the command
+# topics, every household with a permit, then rounds of door flips inside the
+# permits (each a state change with an audit row, committed before its PUBACK),
+# each round beside a ceiling round, on a database that starts empty.
+file_size() { stat -c %s "$1" 2>/dev/null || echo 0; }
+WAL_SAMPLER=''
+wal_sampler_start() { # samples the WAL's size every 0.2 s into $WORK/wal.samples
+	: >"$WORK/wal.samples"
+	( while :; do file_size "$WORK/$DB_FILE-wal" >>"$WORK/wal.samples"; sleep 0.2; done ) &
+	WAL_SAMPLER=$!
+}
+wal_sampler_max() { # -> the largest sample since the last call, in bytes
+	local m
+	m=$(sort -n "$WORK/wal.samples" 2>/dev/null | tail -1)
+	: >"$WORK/wal.samples"
+	echo "${m:-0}"
+}
+mib() { calc "${1:-0} / 1048576" 1; }
+rss_mb() { local k; k=$(mem_kb "$DAEMON_PID" VmRSS); [ -n "$k" ] && calc "$k / 1024" 1 || echo -; }
+W_ROSTER_RATE='' W_ROSTER_CPU='' C_ROSTER_RATE='' W_WAL_MAX=0 W_ROWS=() W_FIRST='' W_MINRATIO='' W_WORST='' ST_ROWS=()
+if [ "$ROUNDS" -gt 0 ]; then
+	say "users' workload: $SEALS households through admit/install/permit commands, then $ROUNDS rounds of $FLIPS door flips inside permits"
+	# The ceiling for commands: a bare client that answers each with a reply and
+	# a retained state, on its own root, for at most 20,000 households.
+	n_echo=$(( SEALS < 20000 ? SEALS : 20000 ))
+	rm -f "$WORK/ready.echo"
+	"$B/bench_echo" -u "$URI" -R sealx -r "$WORK/ready.echo" -T $(( n_echo / 100 + 300 )) >"$WORK/wl-echo.out" &
+	BG_PID=$!
+	wait_file "$WORK/ready.echo" 15 || warn "echo not subscribed"
+	"$B/bench_cmdgen" -u "$URI" -n "$n_echo" -R sealx -T $(( n_echo / 100 + 120 )) >"$WORK/wl-roster-ceiling.out"
+	check_rc "cmdgen (roster ceiling)" $?
+	kill -TERM "$BG_PID" 2>/dev/null
+	wait "$BG_PID"
+	check_rc "echo" $?
+	BG_PID=
+	C_ROSTER_RATE=$(kv rate "$WORK/wl-roster-ceiling.out")
+	need "roster ceiling" "$C_ROSTER_RATE"
+	DB_FILE=workload.db
+	start_daemon wl-start
+	wal_sampler_start
+	# Markers first (no permit: their door opening raises the alert that ends a round).
+	"$B/bench_cmdgen" -u "$URI" -n 100 -d mark- -H hm- -D 4 -C c-probe -P 0 >"$WORK/wl-marks.out"
+	check_rc "cmdgen (markers)" $?
+	c0=$(cpu_ticks "$DAEMON_PID")
+	"$B/bench_cmdgen" -u "$URI" -n "$SEALS" -T $(( SEALS / 100 + 120 )) >"$WORK/wl-roster.out"
+	check_rc "cmdgen (roster)" $?
+	c1=$(cpu_ticks "$DAEMON_PID")
+	W_ROSTER_RATE=$(kv rate "$WORK/wl-roster.out")
+	[ "$(kv ok "$WORK/wl-roster.out")" = $(( SEALS * 3 )) ] || W_ROSTER_RATE=''
+	need "roster through commands" "$W_ROSTER_RATE"
+	W_ROSTER_CPU=$(calc "($c1 - $c0) * 1e6 / $CLK_TCK / ($SEALS * 3)" 1)
+	W_ROSTER_WAL=$(wal_sampler_max)
+	W_WAL_MAX=$W_ROSTER_WAL
+	FLIP_BASE=0
+	for r in $(seq "$ROUNDS"); do
+		# Its own topic root: the daemon, subscribed meanwhile, does not see it.
+		ceiling door "$FLIPS" "wl-c.$r" sealx
+		c_rate=$RATE
+		need "ceiling, round $r" "$c_rate"
+		through_daemon door "$FLIPS" "wl-d.$r" "$FLIP_BASE"
+		FLIP_BASE=$((FLIP_BASE + FLIPS))
+		need "door flips, round $r" "$RATE"
+		w=$(wal_sampler_max)
+		W_WAL_MAX=$(awk -v a="$W_WAL_MAX" -v b="$w" 'BEGIN { print (b > a ? b : a) }')
+		ratio_r=$( [ -n "$c_rate" ] && [ -n "$RATE" ] && calc "$RATE / $c_rate" 3 || echo '')
+		[ -n "$W_FIRST" ] || W_FIRST=${RATE:-0}
+		rel=$(calc "${RATE:-0} / ($W_FIRST + 1e-9)" 2)
+		W_MINRATIO=$(least "$W_MINRATIO" "$ratio_r")
+		W_WORST=$(least "$W_WORST" "$rel")
+		W_ROWS+=("$r ${c_rate:--} ${RATE:--} ${ratio_r:--} ${CPU_US:--} $(mib "$w") $(mib "$(file_size "$WORK/$DB_FILE-wal")") $(mib "$(file_size "$WORK/$DB_FILE")") $(rss_mb) $rel")
+		say "round $r: ceiling ${c_rate:--}/s, daemon ${RATE:--}/s (${ratio_r:--}x), ${CPU_US:--} us CPU each, WAL max $(mib "$w") MiB"
+	done
+	if [ "$STEADY_S" -gt 0 ]; then
+		say "steady run: door flips at $STEADY_RATE/s for $STEADY_S s, one sample a minute"
+		"$B/bench_loadgen" -u "$URI" -n $(( STEADY_RATE * STEADY_S )) -s "$SEALS" -m door -b "$FLIP_BASE" \
+			-r "$STEADY_RATE" -T $(( STEADY_S + 120 )) >"$WORK/wl-steady.gen" &
+		BG_PID=$!
+		t_end=$(( $(date +%s) + STEADY_S ))
+		c0=$(cpu_ticks "$DAEMON_PID") m=0 ts0=$(date +%s%N)
+		while [ "$(date +%s)" -lt "$t_end" ] && kill -0 "$BG_PID" 2>/dev/null; do
+			left=$(( t_end - $(date +%s) ))
+			sleep $(( left < 60 ? (left > 0 ? left : 1) : 60 ))
+			m=$((m + 1))
+			c1=$(cpu_ticks "$DAEMON_PID") ts1=$(date +%s%N)
+			w=$(wal_sampler_max)
+			W_WAL_MAX=$(awk -v a="$W_WAL_MAX" -v b="$w" 'BEGIN { print (b > a ? b : a) }')
+			ST_ROWS+=("$m $(calc "($c1 - $c0) * 1e6 / $CLK_TCK / ($STEADY_RATE * ($ts1 - $ts0) / 1e9)" 1) $(rss_mb) $(mib "$w") $(mib "$(file_size "$WORK/$DB_FILE")")")
+			c0=$c1 ts0=$ts1
+		done
+		wait "$BG_PID"
+		check_rc "loadgen (steady)" $?
+		BG_PID=
+	fi
+	kill "$WAL_SAMPLER" 2>/dev/null
+	wait "$WAL_SAMPLER" 2>/dev/null
+	WAL_SAMPLER=''
+	stop_daemon
+	DB_FILE=roster.db
+fi
+
 DROPS=$(grep -ci 'dropp' "$WORK/mosquitto.log" 2>/dev/null)
 
 # ---- report -----------------------------------------------------------------
@@ -431,6 +553,32 @@ else
 	echo " bench clients always; the daemon's own socket only in the shim rows, as Paho C cannot set it)"
 fi
 
+if [ "$ROUNDS" -gt 0 ]; then
+	printf '\nusers'"'"' workload: roster of %s households through commands, %s rounds of %s door flips inside permits\n' \
+		"$SEALS" "$ROUNDS" "$FLIPS"
+	printf "$fmt" "roster through commands (commands/s, replies awaited)" "${C_ROSTER_RATE:--}" "${W_ROSTER_RATE:--}" \
+		"$(ratio "$C_ROSTER_RATE" "$W_ROSTER_RATE")" ">=10000" \
+		"$(verdict "${W_ROSTER_RATE:-0} >= 10000")"
+	printf "$fmt" "  daemon CPU per command (us)" - "${W_ROSTER_CPU:--}" - - -
+	rfmt='%-6s %10s %10s %7s %10s %9s %9s %10s %8s %8s\n'
+	printf "$rfmt" round ceiling daemon ratio "CPU us" "WAL max" "WAL end" "main MiB" "RSS MB" "vs r1"
+	for row in "${W_ROWS[@]}"; do
+		# shellcheck disable=SC2086
+		printf "$rfmt" $row
+	done
+	printf "$fmt" "state changes, worst round vs ceiling" - "${W_MINRATIO:--}" - ">=0.45x" "$(verdict "${W_MINRATIO:-0} >= 0.45")"
+	printf "$fmt" "state changes, worst round vs round 1" - "${W_WORST:--}" - ">=0.8x" "$(verdict "${W_WORST:-0} >= 0.8")"
+	printf "$fmt" "WAL, largest sample (MiB)" - "$(mib "$W_WAL_MAX")" - "<=64" "$(verdict "$W_WAL_MAX <= 67108864")"
+	if [ "${#ST_ROWS[@]}" -gt 0 ]; then
+		printf '\nsteady run at %s door flips/s:\n' "$STEADY_RATE"
+		printf '%-8s %14s %8s %12s %10s\n' minute "CPU us/change" "RSS MB" "WAL max MiB" "main MiB"
+		for row in "${ST_ROWS[@]}"; do
+			# shellcheck disable=SC2086
+			printf '%-8s %14s %8s %12s %10s\n' $row
+		done
+	fi
+fi
+
 if [ -n "$RESULTS" ]; then
 	echo "seals=$SEALS messages=$MESSAGES state_messages=$STATE_MESSAGES c_hb=$C_HB d_hb=$D_HB c_state=$C_ST" \
 		"d_state=$D_ST d_state_pub=$D_SP cpu_hb_us=$CPU_HB cpu_state_us=$CPU_ST lat_idle_p50=$L_I50 lat_idle_p99=$L_I99" \
@@ -438,6 +586,9 @@ if [ -n "$RESULTS" ]; then
 		"nd_bg_p99=$N_B99 rss_load_kb=$RSS_LOAD rss_all_kb=$RSS_ALL hwm_end_kb=$HWM_END start_ms=$START1_MS" \
 		"start2_ms=$START2_MS stop_ms=$STOP1_MS idle_cpu_pct=$IDLE_PCT roster_s=$ROSTER_S drops=$DROPS" \
 		"burst=$BURST burst_silence_s=$BURST_SILENCE_S burst_p50=$S_50 burst_p90=$S_90 burst_p99=$S_99" \
-		"burst_first=$S_FIRST burst_max=$S_MAX burst_lost=$S_LOST" >>"$RESULTS"
+		"burst_first=$S_FIRST burst_max=$S_MAX burst_lost=$S_LOST rounds=$ROUNDS flips=$FLIPS" \
+		"roster_cmd_ceiling=$C_ROSTER_RATE roster_cmd_rate=$W_ROSTER_RATE roster_cmd_cpu_us=$W_ROSTER_CPU door_worst_ratio=$W_MINRATIO" \
+		"door_worst_vs_first=$W_WORST wal_max_bytes=$W_WAL_MAX" >>"$RESULTS"
 fi
-exit $CRASHED
+[ "$BROKEN" = 0 ] || echo "bench: a phase measured nothing (see the warnings above)" >&2
+[ "$CRASHED" = 0 ] && [ "$BROKEN" = 0 ]

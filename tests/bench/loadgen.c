@@ -12,7 +12,7 @@
 
 #include "bench_common.h"
 
-enum mode { MODE_HB, MODE_HBSEQ, MODE_STATE, MODE_OPEN };
+enum mode { MODE_HB, MODE_HBSEQ, MODE_STATE, MODE_OPEN, MODE_DOOR };
 
 struct gen {
 	pthread_mutex_t mu;
@@ -95,11 +95,12 @@ static int publish(MQTTAsync c, struct gen *g, const char *topic, const char *pa
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: loadgen -u URI -n N [-s SEALS] [-m hb|hbseq|state|open] [-r RATE/s] [-w WINDOW]\n"
+		"usage: loadgen -u URI -n N [-s SEALS] [-m hb|hbseq|state|open|door] [-r RATE/s] [-w WINDOW]\n"
 		"               [-p PREFIX] [-o FIRST] [-d DEVICE] [-k MARK_DEVICE] [-R ROOT] [-b BASE]\n"
 		"               [-T TIMEOUT_S] [-N]\n"
 		"  message i goes to seal FIRST + (BASE+i) %% SEALS, in pass (BASE+i) / SEALS\n"
 		"  hb: {}   hbseq: {\"seq\":BASE+i}   state: door closed, battery 81/80 alternating per pass\n"
+		"  door: door open/closed alternating per pass (a state change each)\n"
 		"  open: {\"door\":\"open\"} (to DEVICE when given)   -N: set TCP_NODELAY on our socket\n");
 	exit(2);
 }
@@ -130,6 +131,7 @@ int main(int argc, char **argv)
 			else if (strcmp(optarg, "hbseq") == 0) mode = MODE_HBSEQ;
 			else if (strcmp(optarg, "state") == 0) mode = MODE_STATE;
 			else if (strcmp(optarg, "open") == 0) mode = MODE_OPEN;
+			else if (strcmp(optarg, "door") == 0) mode = MODE_DOOR;
 			else usage();
 			break;
 		default: usage();
@@ -181,6 +183,10 @@ int main(int argc, char **argv)
 			snprintf(payload, sizeof(payload), "{\"door\":\"closed\",\"battery\":%d}", pass % 2 ? 80 : 81);
 			break;
 		case MODE_OPEN: snprintf(payload, sizeof(payload), "{\"door\":\"open\"}"); break;
+		/* Inside a permit every flip is a state change with an audit row, and no alert. */
+		case MODE_DOOR:
+			snprintf(payload, sizeof(payload), "{\"door\":\"%s\"}", pass % 2 ? "closed" : "open");
+			break;
 		}
 		if (publish(c, &g, topic, payload, deadline) < 0)
 			err = 1;
@@ -205,7 +211,7 @@ int main(int argc, char **argv)
 	double el = (double)((last_ack ? last_ack : last_send) - t0) / 1e9;
 	printf("loadgen mode=%s sent=%lld acked=%lld failed=%lld first_ns=%lld last_ack_ns=%lld mark_ns=%lld"
 	       " elapsed_s=%.3f rate=%.0f\n",
-	       mode == MODE_HB ? "hb" : mode == MODE_HBSEQ ? "hbseq" : mode == MODE_STATE ? "state" : "open",
+	       mode == MODE_HB ? "hb" : mode == MODE_HBSEQ ? "hbseq" : mode == MODE_STATE ? "state" : mode == MODE_DOOR ? "door" : "open",
 	       (long long)sent, (long long)acked, (long long)failed, (long long)t0, (long long)last_ack,
 	       (long long)mark_ns, el, el > 0 ? (double)acked / el : 0.0);
 	fflush(stdout);

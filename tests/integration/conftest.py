@@ -497,7 +497,7 @@ def mqtt(broker):
 SECTIONS = {
     "mqtt": ("uri", "client_id", "topic_root", "username", "password", "cafile", "certfile",
              "keyfile", "keepalive", "session_expiry", "max_inflight"),
-    "store": ("path", "keep_days", "retention_every", "max_waiting_saves", "stop_retry"),
+    "store": ("path", "keep_days", "retention_every", "max_waiting_saves", "stop_retry", "wal_limit_mb"),
     "timing": ("silence_after", "unmonitored_after", "battery_low", "stats_interval", "timezone",
                "status_interval"),
     "escalation": ("street_after", "district_after", "reminder_after"),
