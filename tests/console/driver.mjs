@@ -29,6 +29,22 @@ function send(obj) {
 	process.stdout.write(JSON.stringify(obj) + '\n');
 }
 
+/* The page re-renders a list when a message arrives: an element found a moment
+ * ago may be replaced before the click lands. A person would just click the new
+ * one, so look it up again (a few times, briefly). */
+async function again(act) {
+	for (let i = 0; ; i++) {
+		try {
+			return await act();
+		} catch (e) {
+			const msg = String(e && e.message || e);
+			if (i >= 9 || !/detached|not clickable|not an Element|No node found/.test(msg))
+				throw e;
+			await new Promise((r) => setTimeout(r, 100));
+		}
+	}
+}
+
 async function handle(req) {
 	const page = pages.get(req.page);
 	if (page && req.cmd !== 'log') await page.bringToFront();
@@ -48,10 +64,10 @@ async function handle(req) {
 		await page.waitForFunction(req.js, {timeout: req.ms || 20000, polling: 100});
 		return page.evaluate(req.js);
 	case 'click':
-		await page.click(req.selector);
+		await again(() => page.click(req.selector));
 		return true;
 	case 'type':
-		await page.type(req.selector, req.text);
+		await again(() => page.type(req.selector, req.text));
 		return true;
 	case 'eval':
 		return page.evaluate(req.js);
