@@ -59,9 +59,13 @@ fail_step() { failed=$((failed + 1)); status=1; }
 step "unit tests"
 timeout -k 10 900 ctest --test-dir "$BUILD" --output-on-failure && pass_step || fail_step
 
+step "schema examples"
+# A check that cannot run fails: no validator or no node_modules (npm ci) is a failed step.
 if [ -f tests/schema/validate.mjs ] && [ -d tests/schema/node_modules ]; then
-	step "schema examples"
 	timeout -k 10 120 node tests/schema/validate.mjs --examples && pass_step || fail_step
+else
+	echo "schema examples cannot run: tests/schema/validate.mjs or tests/schema/node_modules missing (npm ci)"
+	fail_step
 fi
 
 # The integration tests run once, against the ASan/UBSan build of the daemon:

@@ -302,7 +302,7 @@ static void second_run(struct run1 *r, int64_t down_ms)
 	now.wall_ms += down_ms;
 	now.mono_ms = 777;
 	E = engine_new(&set, "t");
-	CHECK(E != NULL);
+	REQUIRE(E != NULL);
 	const char *units[SB_LEVEL_COUNT];
 	for (int l = 0; l < SB_LEVEL_COUNT; l++)
 		units[l] = sb_household_unit(h, (enum sb_level)l)->id;
@@ -335,7 +335,7 @@ static void test_restart_keeps_escalation_and_ids(void)
 	tick_after(1);
 	CHECK(count_pub(-1, -1, -1) == 1);
 	const struct alert_msg *m = find_pub(SB_ALERT_DOOR_OPEN, SB_AST_ESCALATED, SB_LEVEL_DISTRICT);
-	CHECK(m != NULL);
+	REQUIRE(m != NULL);
 	CHECK_STR(m->alert.id, r.door_id);
 	char want[SB_EVENT_ID_MAX + 1];
 	snprintf(want, sizeof(want), "%s-3", r.door_id);
