@@ -12,7 +12,7 @@ SECS=${1:-20}
 case $SECS in '' | *[!0-9]*) echo "usage: $0 [SECONDS]" >&2; exit 2 ;; esac
 [ "$SECS" -ge 1 ] || { echo "usage: $0 [SECONDS]  (at least 1)" >&2; exit 2; }
 BUILD=$REPO/build-fuzz
-HARNESSES=(fuzz_report fuzz_command fuzz_config fuzz_time)
+HARNESSES=(fuzz_report fuzz_command fuzz_config fuzz_time fuzz_vendor)
 
 as_root() {
 	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
