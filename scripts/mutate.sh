@@ -10,6 +10,8 @@
 #   --with NAMES also run the mutants whose "Needs:" names one of these merged branches
 #   --all        also run every mutant that needs another branch (after the lead merged them all)
 #   --no-baseline  skip the run of the selected tests on the unmutated copy
+#   --only KIND  run only the Tests lines of one kind (ctest or pytest): which
+#                bugs the unit tests alone, or the integration tests alone, catch
 #   --list       print the mutants and exit
 # A mutant file is NN-name.patch (a unified diff, -p1) or NN-name.sed (a sed
 # script for the file named by "File:"). Its header, before the first blank
@@ -31,12 +33,13 @@ MUT=$REPO/tests/mutations
 PYTHON=/usr/bin/python3
 TEST_TIMEOUT=${SB_MUTATE_TEST_TIMEOUT:-900}
 
-all=0 baseline=1 list=0 with="" picks=()
+all=0 baseline=1 list=0 with="" only="" picks=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--all) all=1 ;;
 	--with) shift; with=",${1:-},"; ;;
 	--no-baseline) baseline=0 ;;
+	--only) shift; only=${1:-}; case $only in ctest | pytest) ;; *) echo "--only ctest|pytest" >&2; exit 2 ;; esac ;;
 	--list) list=1 ;;
 	-h | --help) sed -n '2,22p' "$0"; exit 0 ;;
 	-*) echo "unknown option $1" >&2; exit 2 ;;
@@ -99,6 +102,7 @@ run_tests() { # file log -> 0 all passed; prints the first failing selection
 	while IFS= read -r line; do
 		kind=${line%% *}
 		rest=${line#* }
+		[ -z "$only" ] || [ "$kind" = "$only" ] || continue
 		echo "---- $line" >>"$2"
 		case $kind in
 		ctest)
@@ -112,7 +116,7 @@ run_tests() { # file log -> 0 all passed; prints the first failing selection
 		*) echo "bad Tests line: $line"; return 2 ;;
 		esac
 	done < <(field "$1" Tests)
-	return 0
+	return 0 # (with --only, a mutant with no test of that kind survives: that kind is blind to it)
 }
 
 plant() { # file log -> 0 planted
