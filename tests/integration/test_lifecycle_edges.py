@@ -199,3 +199,37 @@ def test_stats_over_several_passes(daemon, mqtt):
     mark = mqtt.mark()
     passes(mark, 2, lambda j: j.get("doors_open") == 0 and j.get("open_alerts") == 0 and j.get("households") == 2,
            "passes after close, resolve and a second household")
+
+
+def test_timers_fire_in_the_order_of_their_settings(daemon, mqtt):
+    """Upper bounds of 3x + 2 s cannot see a timer that waits twice as long;
+    the order of timers of one daemon can, whatever the load (a loaded
+    machine delays them all alike). With u = 1.5 s, from the first install
+    (T) and the door alert (T + d, d well under 0.6 u):
+      street at T+d+u < seal-2 silent at T+1.6u < district at T+d+2u < seal-3 silent at T+2.6u
+    A doubled street_after (T+d+2u), district_after (T+d+3u) or silence_after
+    (T+3.2u) breaks the order."""
+    u = 1.5
+    daemon(street_after=u, district_after=u, silence_after=1.6 * u)
+    for hh in ("hh-1", "hh-2", "hh-3"):
+        mqtt.admit(hh)
+    t_install = time.monotonic()
+    mqtt.install("seal-2", "hh-2")
+    mqtt.install("seal-3", "hh-3", silence_after=2.6 * u)
+    mqtt.install("seal-1", "hh-1", silence_after=3600)
+    mqtt.report("seal-1", {"door": "open", "seq": 1})
+    raised = mqtt.wait_for(is_alert(type="door_open", state="raised"), what="door alert")
+    assert raised.t - t_install < 0.6 * u, "setting up took %.2f s: the order below proves nothing" % (
+        raised.t - t_install)
+    aid = raised.json["alert_id"]
+    street = mqtt.wait_for(is_alert(alert_id=aid, state="escalated", topic=S), bound(u), what="street escalation")
+    silent2 = mqtt.wait_for(is_alert(type="device_silent", device_id="seal-2", state="raised"), bound(1.6 * u),
+                            what="seal-2 silent")
+    district = mqtt.wait_for(is_alert(alert_id=aid, state="escalated", topic=D), bound(2 * u),
+                             what="district escalation")
+    silent3 = mqtt.wait_for(is_alert(type="device_silent", device_id="seal-3", state="raised"), bound(2.6 * u),
+                            what="seal-3 silent")
+    order = [("street", street), ("seal-2 silent", silent2), ("district", district), ("seal-3 silent", silent3)]
+    ats = [(name, parse_iso(m.json["at"])) for name, m in order]
+    assert [a for _, a in ats] == sorted(a for _, a in ats), \
+        "timers out of the order of their settings: %s" % ", ".join("%s %d" % x for x in ats)
