@@ -1,7 +1,7 @@
 Mutant: alert numbers are taken from memory only: after a stop during a store fault, ids repeat
 Needs: store
 Tests: ctest ^test_engine|^test_store
-Tests: pytest tests/integration/test_faults_daemon.py tests/integration/test_chaos.py
+Tests: pytest tests/integration/test_chaos.py tests/integration/test_faults_daemon.py
 File: bridge/engine_alert.c
 
 # The store branch reserves alert numbers durably in blocks (issue 10 item 3).
