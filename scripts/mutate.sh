@@ -87,7 +87,8 @@ echo "mutate: copying the tree to ${SRC#"$REPO"/}"
 rm -rf "$SRC"
 mkdir -p "$SRC"
 git ls-files -co --exclude-standard -z | tar --null -T - -cf - | tar -xf - -C "$SRC"
-[ -d tests/schema/node_modules ] && ln -s "$REPO/tests/schema/node_modules" "$SRC/tests/schema/node_modules"
+[ -d tests/schema/node_modules ] && [ ! -e "$SRC/tests/schema/node_modules" ] &&
+	ln -s "$REPO/tests/schema/node_modules" "$SRC/tests/schema/node_modules"
 git -C "$SRC" init -q && git -C "$SRC" add -A && git -C "$SRC" -c user.name=mutate -c user.email=mutate@localhost \
 	commit -qm pristine || { echo "mutate: cannot snapshot the copy" >&2; exit 2; }
 reset_copy() { git -C "$SRC" checkout -q -- . && git -C "$SRC" clean -fdq; }
