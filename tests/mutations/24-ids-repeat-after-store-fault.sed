@@ -1,11 +1,8 @@
-Mutant: alert numbers are taken from memory only: after a stop during a store fault, ids repeat
+Mutant: alert numbers past the durably reserved block carry no start tag: after a stop during a store fault, ids repeat
 Needs: store
 Tests: ctest ^test_engine|^test_store
-Tests: pytest tests/integration/test_chaos.py tests/integration/test_faults_daemon.py
+Tests: pytest tests/integration/test_store_faults.py::test_disk_full_then_stop_never_repeats_an_id tests/integration/test_store_faults.py::test_alert_numbers_stay_under_the_reserved_mark_past_a_block tests/integration/test_chaos.py
 File: bridge/engine_alert.c
 
-# The store branch reserves alert numbers durably in blocks (issue 10 item 3).
-# At merge, point this at the reservation (e.g. make the reserved block end
-# where the last used number is, or skip saving the reservation). Until then
-# this mutes the counter save, which mutant 12 covers as it is today.
-s|e->counter_dirty = 1; /\* saved once per call, however many alerts it raised \*/|e->counter_dirty = 0;|
+# the store branch's guard in alert_raise (issue 10 item 3)
+s/if (e->next_alert_no < e->alert_limit)/if (1)/
