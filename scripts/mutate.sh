@@ -19,7 +19,7 @@
 #   Mutant: what the planted bug is
 #   Needs:  - (applies now) or the branch whose fix makes it killable (link, store, engine, ...)
 #   Tests:  ctest REGEX | pytest ARGS...    (one or more lines; run in that order)
-#   File:   path (.sed only)
+#   File:   path (.sed only; several File: lines = the same script over each)
 # Exit status: 0 when no mutant that was run survived and every one applied and built.
 set -uo pipefail
 
@@ -125,12 +125,17 @@ plant() { # file log -> 0 planted
 	case $f in
 	*.patch) patch -d "$SRC" -p1 --forward --no-backup-if-mismatch -s <"$f" >>"$2" 2>&1 ;;
 	*.sed)
-		target=$(field "$f" File)
-		[ -n "$target" ] && [ -f "$SRC/$target" ] || { echo "no File: $target" >>"$2"; return 1; }
-		cp "$SRC/$target" "$WORK/before"
-		# the header is sed comments too ("#" lines); the rest is the script
+		# the script (after the header) goes over every File: that exists;
+		# the mutant applies if it changed at least one of them
 		sed -n '/^$/,$p' "$f" >"$WORK/script.sed"
-		sed -i -f "$WORK/script.sed" "$SRC/$target" >>"$2" 2>&1 && ! cmp -s "$WORK/before" "$SRC/$target" ;;
+		local changed=1
+		while IFS= read -r target; do
+			[ -f "$SRC/$target" ] || { echo "no file $target" >>"$2"; continue; }
+			cp "$SRC/$target" "$WORK/before"
+			sed -i -f "$WORK/script.sed" "$SRC/$target" >>"$2" 2>&1 || return 1
+			cmp -s "$WORK/before" "$SRC/$target" || changed=0
+		done < <(field "$f" File)
+		return $changed ;;
 	esac
 }
 
