@@ -16,6 +16,7 @@ again (same seq) until it is. The broker keeps its sessions across restarts
 (persistence, clean SIGTERM restarts), and the observer has a persistent
 session: so whatever the daemon committed and published must arrive."""
 import getpass
+import inspect
 import json
 import os
 import random
@@ -142,6 +143,17 @@ class Sender:
         except Exception:
             pass
         self.c.loop_stop()
+
+
+def committed_event_ids(alerts, path):
+    """The event ids the store says were made. A daemon that reserves event
+    numbers in blocks (the store branch) skips the rest of a block after an
+    unclean stop and records the skipped range in the audit trail: where
+    faultkit's expected_event_ids knows that (it takes the database path),
+    those numbers are not expected."""
+    if "path" in inspect.signature(expected_event_ids).parameters:
+        return expected_event_ids(alerts, path)
+    return expected_event_ids(alerts)
 
 
 def wait(cond, timeout, what, tick=None):
@@ -305,7 +317,7 @@ def run(rnd, d, mqtt, broker, obs, pub):
     door = [a for a in alerts if a["type"] == "door_open"]
     assert sorted(a["household_id"] for a in door) == sorted(hhs), \
         "the store has %d door alerts for %d households" % (len(door), HOUSEHOLDS)
-    lost = expected_event_ids(alerts) - set(by_event)
+    lost = committed_event_ids(alerts, d.settings["path"]) - set(by_event)
     assert not lost, "messages committed but never delivered (seed %d): %s" % (SEED, sorted(lost)[:10])
     assert integrity(d.settings["path"]) == ["ok"]
     print("chaos: ok, seed %d, %d households, %d alert messages, faults %s" % (SEED, HOUSEHOLDS, len(msgs), done))
