@@ -66,6 +66,17 @@ static void check_loaded(const struct config *c)
 	FUZZ_CHECK(!strcmp(c->log.level, "debug") || !strcmp(c->log.level, "info") ||
 		   !strcmp(c->log.level, "warning") || !strcmp(c->log.level, "error"));
 	check_str(c->log.file, 0, CONFIG_STR_MAX - 1);
+	/* vendor sources: flags are flags, the Zigbee2MQTT base a topic root like ours */
+	FUZZ_CHECK(c->zigbee2mqtt.enabled == 0 || c->zigbee2mqtt.enabled == 1);
+	FUZZ_CHECK(c->shelly.enabled == 0 || c->shelly.enabled == 1);
+	FUZZ_CHECK(c->tasmota.enabled == 0 || c->tasmota.enabled == 1);
+	FUZZ_CHECK(c->tasmota.switch_closed_on == 0 || c->tasmota.switch_closed_on == 1);
+	const char *b = c->zigbee2mqtt.base_topic;
+	check_str(b, 1, 128);
+	FUZZ_CHECK(!strpbrk(b, "+#") && fuzz_no_control(b) && b[strlen(b) - 1] != '/');
+	/* The sections other branches add ([store] keep_days, [timing] timezone and
+	 * status_interval, [escalation] reminder_after, [model.<name>], [cluster])
+	 * are in the dictionary and seeds; their bounds go here after the merge. */
 }
 
 /* Every error line is "path:line: message" or "path: message", whole lines only. */

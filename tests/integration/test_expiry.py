@@ -1,9 +1,10 @@
 """Quarantines end at `end`: the household is released by system."""
-from conftest import ROOT, iso_in, is_alert, is_cleared_state, is_rejected, is_state
+from conftest import ROOT, iso_in, is_alert, is_cleared_state, is_rejected, is_state, now_ms, parse_iso
 
 
 def test_quarantine_ends_on_its_own(daemon, mqtt):
     daemon()
+    end_ms = now_ms() + 1500
     mqtt.admit("hh-1", end_in=1.5, address="2-2-202")
     mqtt.install("seal-1", "hh-1")
     mqtt.report("seal-1", {"door": "open", "seq": 1})
@@ -11,6 +12,8 @@ def test_quarantine_ends_on_its_own(daemon, mqtt):
     mqtt.wait_for(is_cleared_state("hh-1"), 6, what="state cleared at end")
     r = mqtt.wait_for(is_alert(alert_id=aid, state="resolved"), 3, what="alert resolved by system")
     assert r.json["by"] == "system", r
+    late = parse_iso(r.json["at"]) - end_ms
+    assert -50 <= late <= 3 * 1500 + 2000, "released %d ms after its end" % late
     assert mqtt.retained(ROOT + "/state/household/hh-1", timeout=1) is None, "state still retained"
     # the household is no longer active
     r = mqtt.cmd("permit", {"household_id": "hh-1", "until": iso_in(60)})

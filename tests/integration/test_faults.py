@@ -1,7 +1,7 @@
 """Broker faults: a frozen broker, a daemon killed with unsent messages."""
 import time
 
-from conftest import ROOT, is_alert
+from conftest import ROOT, is_alert, parse_iso
 
 S = ROOT + "/alert/street/st-1"
 
@@ -21,7 +21,10 @@ def test_alert_made_while_broker_frozen_survives_sigkill(daemon, mqtt, broker):
     finally:
         broker.cont()
     d.start()
-    mqtt.wait_for(is_alert(alert_id=aid, state="escalated", topic=S), 10, what="street escalation")
+    st = mqtt.wait_for(is_alert(alert_id=aid, state="escalated", topic=S), 10, what="street escalation")
+    # made when due (1 s), while the broker hung: that is the time it carries
+    gap = parse_iso(st.json["at"]) - parse_iso(st.json["since"])
+    assert 900 <= gap <= 3 * 1000 + 2000, "escalation made %d ms after the alert began (street_after 1 s)" % gap
     time.sleep(1.0)
     esc = mqtt.messages(is_alert(alert_id=aid, state="escalated", topic=S))
     assert len({m.json["event_id"] for m in esc}) == 1, "one escalation, several event ids: %r" % esc

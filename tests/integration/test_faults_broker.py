@@ -65,7 +65,9 @@ def test_escalation_due_while_broker_dead_arrives_once(daemon, mqtt, broker):
     esc = mqtt.wait_for(is_alert(alert_id=aid, state="escalated", topic=S), 40, mark,
                         what="street escalation after the broker came back").json
     assert esc["level"] == "street" and esc["since"] == raised["since"], esc
-    assert parse_iso(esc["at"]) - parse_iso(raised["at"]) >= 1400, "escalated before it was due: %r" % esc
+    # made when due even with the broker dead: not early, and not only when the broker came back
+    assert 1400 <= parse_iso(esc["at"]) - parse_iso(raised["at"]) <= 3 * 1500 + 2000, \
+        "escalated %d ms after raised (street_after 1.5 s): %r" % (parse_iso(esc["at"]) - parse_iso(raised["at"]), esc)
     time.sleep(1.5)
     esc_ids = {m.json["event_id"] for m in mqtt.messages(is_alert(alert_id=aid, state="escalated", topic=S))}
     assert esc_ids == {esc["event_id"]}, "one escalation, several event ids: %s" % esc_ids
@@ -148,7 +150,8 @@ def test_broker_hang_longer_than_keepalive_loses_nothing(daemon, mqtt, broker):
                         what="hh-2 alert resolved by the end of its quarantine during the hang").json
     assert res.get("by") == "system", res
     mqtt.wait_for(is_cleared_state("hh-2"), 20, mark, what="hh-2 state cleared at its end")
-    assert parse_iso(esc["at"]) - parse_iso(a1["at"]) >= 1900, "escalated before it was due: %r" % esc
+    assert 1900 <= parse_iso(esc["at"]) - parse_iso(a1["at"]) <= 3 * 2000 + 2000, \
+        "escalated %d ms after raised (street_after 2 s): %r" % (parse_iso(esc["at"]) - parse_iso(a1["at"]), esc)
     time.sleep(1.0)
     for aid in (a1["alert_id"], a2["alert_id"]):
         by_state = {}

@@ -517,10 +517,10 @@ static void test_cmd_envelope(void)
 
 static cJSON *parse(char *s)
 {
-	CHECK(s != NULL);
+	REQUIRE(s != NULL);
 	cJSON *j = cJSON_Parse(s);
 	free(s);
-	CHECK(j != NULL);
+	REQUIRE(j != NULL);
 	return j;
 }
 

@@ -478,7 +478,7 @@ static char *slurp(const char *path)
 	FILE *f = fopen(path, "r");
 	size_t n;
 
-	CHECK(f != NULL);
+	REQUIRE(f != NULL);
 	n = fread(buf, 1, sizeof buf - 1, f);
 	buf[n] = '\0';
 	fclose(f);
@@ -578,7 +578,7 @@ static void test_log_threads(void)
 	/* every line whole and in order per thread */
 	FILE *f = fopen(path, "r");
 	char line[256];
-	CHECK(f != NULL);
+	REQUIRE(f != NULL);
 	while (fgets(line, sizeof line, f)) {
 		int id, n;
 		const char *p = strstr(line, "info: thread ");

@@ -24,7 +24,7 @@ static void check_levels(const char *id, enum sb_alert_state state, enum sb_leve
 	CHECK(count_pub(-1, -1, -1) == (size_t)top + 1);
 	for (int l = 0; l <= (int)top; l++) {
 		const struct alert_msg *m = find_pub(-1, (int)state, l);
-		CHECK(m != NULL);
+		REQUIRE(m != NULL);
 		CHECK_STR(m->alert.id, id);
 		CHECK(m->alert.level == top);
 		CHECK(m->at_ms == now.wall_ms);
@@ -310,7 +310,7 @@ static void test_escalation_boundaries_and_levels(void)
 	tick_after(1);
 	CHECK(count_pub(-1, -1, -1) == 1);
 	const struct alert_msg *m = find_pub(SB_ALERT_DOOR_OPEN, SB_AST_ESCALATED, SB_LEVEL_STREET);
-	CHECK(m != NULL);
+	REQUIRE(m != NULL);
 	CHECK_STR(m->alert.id, id);
 	CHECK(m->alert.level == SB_LEVEL_STREET);
 	CHECK(event_no(m) == ++last);
@@ -321,7 +321,7 @@ static void test_escalation_boundaries_and_levels(void)
 	tick_after(1);
 	CHECK(count_pub(-1, -1, -1) == 1);
 	m = find_pub(SB_ALERT_DOOR_OPEN, SB_AST_ESCALATED, SB_LEVEL_DISTRICT);
-	CHECK(m != NULL);
+	REQUIRE(m != NULL);
 	CHECK(event_no(m) == ++last);
 
 	tick_after(10 * DAY);

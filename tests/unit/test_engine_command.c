@@ -103,6 +103,44 @@ static void test_admit_earlier_end_moves_timer(void)
 	finish();
 }
 
+/* A release resolves the household's open alerts by system with the release's
+ * reason as their note, at every level they reached; without a reason, no note. */
+static void test_release_reason_is_the_note(void)
+{
+	start();
+	fitted_closed("h1", "d1");
+	char id[SB_ID_MAX + 1];
+	open_door_alert("d1", id, sizeof id);
+	tamper("d1", 1);
+	struct command c = cmd(SB_OP_RELEASE);
+	snprintf(c.household_id, sizeof(c.household_id), "%s", "h1");
+	snprintf(c.reason, sizeof(c.reason), "%s", "tested negative");
+	run_ok(&c);
+	CHECK(count_pub(SB_ALERT_DOOR_OPEN, SB_AST_RESOLVED, SB_LEVEL_COMMUNITY) == 1);
+	CHECK(count_pub(SB_ALERT_TAMPER, SB_AST_RESOLVED, SB_LEVEL_COMMUNITY) == 1);
+	for (size_t i = 0; i < A.n; i++) {
+		if (A.v[i].kind != ACT_PUB_ALERT)
+			continue;
+		const struct alert *a = &A.v[i].u.alert_msg.alert;
+		CHECK(a->state == SB_AST_RESOLVED);
+		CHECK_STR(a->by, "system");
+		CHECK_STR(a->note, "tested negative");
+	}
+	const struct alert *sa = saved_alert(id);
+	REQUIRE(sa != NULL);
+	CHECK_STR(sa->note, "tested negative");
+	finish();
+
+	start();
+	fitted_closed("h2", "d2");
+	open_door_alert("d2", id, sizeof id);
+	release("h2");
+	const struct alert_msg *m = find_pub(SB_ALERT_DOOR_OPEN, SB_AST_RESOLVED, SB_LEVEL_COMMUNITY);
+	REQUIRE(m != NULL);
+	CHECK_STR(m->alert.note, "");
+	finish();
+}
+
 static void test_release_errors(void)
 {
 	start();
@@ -300,7 +338,7 @@ static void second_run(struct run1 *r, int64_t down_ms)
 	now.wall_ms += down_ms;
 	now.mono_ms = 777;
 	E = engine_new(&set, "t");
-	CHECK(E != NULL);
+	REQUIRE(E != NULL);
 	const char *units[SB_LEVEL_COUNT];
 	for (int l = 0; l < SB_LEVEL_COUNT; l++)
 		units[l] = sb_household_unit(h, (enum sb_level)l)->id;
@@ -333,7 +371,7 @@ static void test_restart_keeps_escalation_and_ids(void)
 	tick_after(1);
 	CHECK(count_pub(-1, -1, -1) == 1);
 	const struct alert_msg *m = find_pub(SB_ALERT_DOOR_OPEN, SB_AST_ESCALATED, SB_LEVEL_DISTRICT);
-	CHECK(m != NULL);
+	REQUIRE(m != NULL);
 	CHECK_STR(m->alert.id, r.door_id);
 	char want[SB_EVENT_ID_MAX + 1];
 	snprintf(want, sizeof(want), "%s-3", r.door_id);
@@ -395,6 +433,7 @@ int main(void)
 	RUN(test_admit_existing_updates);
 	RUN(test_admit_earlier_end_moves_timer);
 	RUN(test_release_errors);
+	RUN(test_release_reason_is_the_note);
 	RUN(test_install_errors_and_repeats);
 	RUN(test_uninstall);
 	RUN(test_permit_errors);

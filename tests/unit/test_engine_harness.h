@@ -47,7 +47,7 @@ static UNUSED void start_with(const struct engine_settings *s)
 	now.mono_ms = T0_MONO;
 	now.wall_ms = T0_WALL;
 	E = engine_new(s, "t");
-	CHECK(E != NULL);
+	REQUIRE(E != NULL);
 	actions_init(&A);
 	engine_loaded(E, now);
 	engine_set_connected(E, 1, now);
@@ -139,7 +139,7 @@ static UNUSED const struct alert_msg *raised(enum sb_alert_type type)
 {
 	CHECK(count_pub(-1, -1, -1) == 1);
 	const struct alert_msg *m = find_pub((int)type, SB_AST_RAISED, SB_LEVEL_COMMUNITY);
-	CHECK(m != NULL);
+	REQUIRE(m != NULL);
 	return m;
 }
 
@@ -164,14 +164,14 @@ static UNUSED int pub_state_of(const char *household_id)
 static UNUSED const struct household *H(const char *id)
 {
 	const struct household *h = engine_household(E, id);
-	CHECK(h != NULL);
+	REQUIRE(h != NULL);
 	return h;
 }
 
 static UNUSED const struct device *D(const char *id)
 {
 	const struct device *d = engine_device(E, id);
-	CHECK(d != NULL);
+	REQUIRE(d != NULL);
 	return d;
 }
 

@@ -452,7 +452,7 @@ static void check_stats(const char *unit_id, enum sb_level level, int households
 			int silent, int doors_open, int open_alerts)
 {
 	const struct stats_msg *m = stats_of(unit_id, level);
-	CHECK(m != NULL);
+	REQUIRE(m != NULL);
 	CHECK(m->households == households);
 	CHECK(m->fitted == fitted);
 	CHECK(m->online == online);

@@ -75,13 +75,13 @@ static void test_arena(void)
 {
 	struct arena a = {0};
 	char *s = arena_alloc(&a, 9, 1);
-	CHECK(s != NULL);
+	REQUIRE(s != NULL);
 	memcpy(s, "3-2-1502", 9);
 	CHECK_STR(s, "3-2-1502");
 	for (int i = 0; i < 100000; i++) {
 		/* odd sizes and alignments, across many blocks */
 		void *p = arena_alloc(&a, (size_t)(i % 37) + 1, i % 2 ? 8 : 1);
-		CHECK(p != NULL);
+		REQUIRE(p != NULL);
 		if (i % 2)
 			CHECK(((uintptr_t)p & 7) == 0);
 	}

@@ -111,7 +111,7 @@ static void test_writer_round_trips_through_the_reader(void)
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
-	CHECK(f != NULL);
+	REQUIRE(f != NULL);
 	for (size_t i = 0; i < nv; i++) {
 		if (i)
 			fputc(',', f);

@@ -129,7 +129,7 @@ static void test_refuses_bad_files(void)
 
 	const char *p = new_path();
 	FILE *f = fopen(p, "w");
-	CHECK(f != NULL);
+	REQUIRE(f != NULL);
 	for (int i = 0; i < 400; i++)
 		fputs("this is a text file, not a database\n", f);
 	fclose(f);
@@ -211,7 +211,7 @@ static void apply(struct store *s, struct action *a)
 static struct engine *load(struct store *s)
 {
 	struct engine *e = engine_new(&settings, store_instance(s));
-	CHECK(e != NULL);
+	REQUIRE(e != NULL);
 	int rc = store_load(s, e);
 	if (rc != 0)
 		fprintf(stderr, "store_load: %d %s\n", rc, store_errmsg(s));
@@ -311,7 +311,7 @@ static void test_roundtrip_through_engine(void)
 	CHECK(engine_device_count(e) == 2);
 
 	const struct household *g = engine_household(e, "h1");
-	CHECK(g != NULL);
+	REQUIRE(g != NULL);
 	CHECK_STR(g->address, "3-2-1502");
 	CHECK_STR(sb_household_unit(g, SB_LEVEL_COMMUNITY)->id, "c-7");
 	CHECK_STR(sb_household_unit(g, SB_LEVEL_STREET)->id, "s-3");
@@ -327,11 +327,11 @@ static void test_roundtrip_through_engine(void)
 	CHECK_STR(g->permits->reason, "hospital visit");
 	CHECK(g->permits->next->from_ms == permit2.from_ms && g->permits->next->until_ms == permit2.until_ms);
 	CHECK(g->permits->next->reason == NULL);
-	CHECK(g->device != NULL);
+	REQUIRE(g->device != NULL);
 	CHECK_STR(g->device->id, "seal-1");
 
 	g = engine_household(e, "h2");
-	CHECK(g != NULL);
+	REQUIRE(g != NULL);
 	CHECK(g->address == NULL);
 	CHECK(g->category == SB_CAT_NONE);
 	CHECK(g->persons == -1);
@@ -339,7 +339,7 @@ static void test_roundtrip_through_engine(void)
 	CHECK(g->permits == NULL && g->device == NULL);
 
 	const struct device *d = engine_device(e, "seal-1");
-	CHECK(d != NULL);
+	REQUIRE(d != NULL);
 	CHECK(d->household == engine_household(e, "h1"));
 	CHECK(d->silence_after_ms == 120000);
 	CHECK(d->fitted_ms == d1->fitted_ms);
@@ -356,14 +356,14 @@ static void test_roundtrip_through_engine(void)
 	}
 	CHECK(d->heard == 1 && d->silent == 0);
 	d = engine_device(e, "seal-2");
-	CHECK(d != NULL);
+	REQUIRE(d != NULL);
 	CHECK(d->household == NULL);
 	CHECK(d->door == SB_DOOR_UNKNOWN);
 	CHECK(d->battery == -1 && d->tamper == -1 && d->seq == -1);
 	CHECK(d->last_seen_ms == 0 && d->heard == 0 && d->silent == 1);
 
 	const struct alert *a = engine_alert(e, "x-1");
-	CHECK(a != NULL);
+	REQUIRE(a != NULL);
 	CHECK(a->type == SB_ALERT_DOOR_OPEN && a->state == SB_AST_ESCALATED && a->level == SB_LEVEL_STREET);
 	CHECK_STR(a->household_id, "h1");
 	CHECK_STR(a->device_id, "seal-1");
@@ -373,7 +373,7 @@ static void test_roundtrip_through_engine(void)
 	CHECK_STR(a->by, "");
 	CHECK(sb_household_alert(engine_household(e, "h1"), SB_ALERT_DOOR_OPEN) == a);
 	a = engine_alert(e, "x-2");
-	CHECK(a != NULL);
+	REQUIRE(a != NULL);
 	CHECK(a->type == SB_ALERT_UNMONITORED && a->state == SB_AST_ACKED);
 	CHECK_STR(a->device_id, "");
 	CHECK_STR(a->by, "officer-9");
@@ -414,7 +414,7 @@ static void test_roundtrip_through_engine(void)
 	char want[32];
 	snprintf(want, sizeof want, "%s-42", store_instance(s));
 	const struct alert *raised = sb_household_alert(engine_household(e, "h1"), SB_ALERT_TAMPER);
-	CHECK(raised != NULL);
+	REQUIRE(raised != NULL);
 	CHECK_STR(raised->id, want);
 	actions_free(&out);
 	engine_free(e);
@@ -476,7 +476,7 @@ static int collect(void *arg, int64_t id, const char *topic, const void *payload
 {
 	struct seen *sn = arg;
 	CHECK(sn->n < 8 && len <= 16 && corr_len <= 16);
-	CHECK(payload != NULL);
+	REQUIRE(payload != NULL);
 	sn->id[sn->n] = id;
 	snprintf(sn->topic[sn->n], 64, "%s", topic);
 	memcpy(sn->payload[sn->n], payload, len);

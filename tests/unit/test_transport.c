@@ -263,7 +263,7 @@ static void write_file(const char *path, const char *text)
 {
 	FILE *f = fopen(path, "w");
 
-	CHECK(f != NULL);
+	REQUIRE(f != NULL);
 	CHECK(fputs(text, f) >= 0);
 	CHECK(fclose(f) == 0);
 }
@@ -401,7 +401,7 @@ static struct transport *client_new(struct rec *r, const char *id, int port, int
 		s.will_payload = "{\"state\":\"offline\"}";
 	}
 	CHECK(transport_new(&s, &cb, &t) == 0);
-	CHECK(t != NULL);
+	REQUIRE(t != NULL);
 	return t;
 }
 

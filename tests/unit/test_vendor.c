@@ -22,7 +22,7 @@ static size_t fixture(const char *name, char *buf, size_t cap)
 	FILE *f = fopen(path, "rb");
 	if (!f)
 		fprintf(stderr, "cannot open %s\n", path);
-	CHECK(f != NULL);
+	REQUIRE(f != NULL);
 	size_t len = fread(buf, 1, cap - 1, f);
 	CHECK(!ferror(f) && feof(f));
 	fclose(f);
