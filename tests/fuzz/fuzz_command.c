@@ -2,6 +2,7 @@
  * byte picks the op (modulo SB_OP_COUNT + 1; the last value is an unknown op), the
  * rest is the payload. Whatever decodes must satisfy INTERFACE.md's command
  * table and re-encode as a reply. */
+#include "reply_topic.h"
 #include "codec.h"
 #include "fuzz_check.h"
 
@@ -39,8 +40,22 @@ static void check_reply_fields(const struct command *c)
 {
 	check_id(c->request_id, 0);
 	FUZZ_CHECK(fuzz_terminated(c->reply_to, SB_TOPIC_MAX + 1));
-	FUZZ_CHECK(fuzz_no_control(c->reply_to));
-	FUZZ_CHECK(strpbrk(c->reply_to, "+#") == NULL);
+	/* The codec keeps reply_to as given (a bad one must not stop the command);
+	 * what reply_topic.c lets through is a plain topic name a reply may go to. */
+	static struct reply_rules rules;
+	static int ready;
+	if (!ready) {
+		reply_rules_init(&rules);
+		FUZZ_CHECK(reply_rules_add_prefix(&rules, "seal/cmd/") == 0);
+		ready = 1;
+	}
+	char why[128];
+	if (c->reply_to[0] && reply_topic_check(&rules, c->reply_to, strlen(c->reply_to), why, sizeof why) == 0) {
+		FUZZ_CHECK(strlen(c->reply_to) <= REPLY_TOPIC_MAX);
+		FUZZ_CHECK(fuzz_no_control(c->reply_to));
+		FUZZ_CHECK(strpbrk(c->reply_to, "+#") == NULL);
+		FUZZ_CHECK(strncmp(c->reply_to, "seal/cmd/", 9) != 0);
+	}
 }
 
 static void check_decoded(enum sb_op op, const struct command *c)
