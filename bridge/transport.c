@@ -28,6 +28,14 @@
 /* Unsubscribed to probe the link: never subscribed, so it only costs the
  * broker an UNSUBACK, and no consumer sees anything. */
 #define TRANSPORT_PROBE_FILTER "$sealbridge/probe"
+/* Connections that end this soon after they opened, this many times in a row,
+ * start a fresh Paho client: Paho 1.3.11 can keep a damaged copy of an
+ * in-flight publish (a use after free in MQTTAsync_send on link loss) and send
+ * it again on every reconnect, which the broker answers by closing the
+ * connection ("malformed packet"), for good. The daemon's own queue resends
+ * whatever was not acknowledged, so Paho's copies are not needed. */
+#define TRANSPORT_FLAP_MS 5000
+#define TRANSPORT_FLAPS_RESET 3
 
 /* One per publish handed to Paho: the context of its onSuccess5/onFailure5.
  * Nodes stay linked until Paho answers (or transport_free), even once we have
@@ -61,6 +69,8 @@ struct transport {
 	atomic_int probe_out;    /* a probe waits for its answer */
 	int receive_max;   /* the broker's Receive Maximum from the last CONNACK */
 	atomic_llong max_packet; /* the broker's Maximum Packet Size, 0 for none */
+	int64_t up_mono; /* when the current connection was reported up */
+	int flaps;       /* connections in a row that ended within TRANSPORT_FLAP_MS */
 };
 
 static char *dup_opt(const char *s)
@@ -255,6 +265,7 @@ static void report_connected(struct transport *t)
 		return;
 	pthread_mutex_lock(&t->mu);
 	t->up_gen = t->connect_gen;
+	t->up_mono = mono_ms();
 	pthread_mutex_unlock(&t->mu);
 	if (t->cb.on_connected)
 		t->cb.on_connected(t->cb.arg);
@@ -284,6 +295,9 @@ static void report_lost(struct transport *t, const char *cause)
 
 	if (!claim_lost_report(t, &rc))
 		return;
+	pthread_mutex_lock(&t->mu);
+	t->flaps = mono_ms() - t->up_mono < TRANSPORT_FLAP_MS ? t->flaps + 1 : 0;
+	pthread_mutex_unlock(&t->mu);
 	atomic_store(&t->probe_out, 0);
 	/* Paho's cause is always NULL today; a broker DISCONNECT says more. */
 	if (rc) {
@@ -421,10 +435,62 @@ static int init_sync(struct transport *t)
 	return 0;
 }
 
+/* Paho's client for t's URI and client id, with our callbacks. */
+static int make_client(struct transport *t)
+{
+	MQTTAsync_createOptions co = MQTTAsync_createOptions_initializer5;
+	int rc;
+	/* The daemon keeps its own outbox, so Paho must neither queue while
+	 * offline nor silently drop the oldest when full. */
+	co.sendWhileDisconnected = 0;
+	co.maxBufferedMessages = TRANSPORT_MAX_BUFFERED;
+	co.deleteOldestMessages = 0;
+	co.restoreMessages = 0;
+	co.persistQoS0 = 0;
+	rc = MQTTAsync_createWithOptions(&t->client, t->uri, t->client_id, MQTTCLIENT_PERSISTENCE_NONE,
+					 NULL, &co);
+	if (rc != MQTTASYNC_SUCCESS) {
+		log_error("transport: cannot create an MQTT client for %s: code %d", t->uri, rc);
+		t->client = NULL;
+		return rc < 0 ? rc : -EINVAL;
+	}
+	rc = MQTTAsync_setCallbacks(t->client, t, on_connection_lost, on_paho_message, NULL);
+	if (rc == MQTTASYNC_SUCCESS)
+		rc = MQTTAsync_setConnected(t->client, t, on_connected_cb);
+	if (rc == MQTTASYNC_SUCCESS)
+		rc = MQTTAsync_setDisconnected(t->client, t, on_server_disconnect);
+	if (rc != MQTTASYNC_SUCCESS) {
+		log_error("transport: cannot set MQTT callbacks: code %d", rc);
+		return rc < 0 ? rc : -EINVAL;
+	}
+	return 0;
+}
+
+/* A fresh Paho client in place of one that keeps failing right after it
+ * connects (see TRANSPORT_FLAP_MS). Main thread, not connected. */
+static void reset_client(struct transport *t)
+{
+	log_warn("transport: %d connections in a row ended within %d s of opening; starting a fresh MQTT client "
+		 "(what Paho still held is sent again from the daemon's own queue)",
+		 t->flaps, TRANSPORT_FLAP_MS / 1000);
+	fail_pending(t, "MQTT client reset");
+	MQTTAsync_destroy(&t->client);
+	/* Paho will not answer for the old client: its publish contexts go now. */
+	pthread_mutex_lock(&t->mu);
+	while (t->pending) {
+		struct pending_pub *p = t->pending;
+		t->pending = p->next;
+		free(p);
+	}
+	t->flaps = 0;
+	pthread_mutex_unlock(&t->mu);
+	if (make_client(t) < 0)
+		t->client = NULL;
+}
+
 int transport_new(const struct transport_settings *s, const struct transport_callbacks *cb,
 		  struct transport **out)
 {
-	MQTTAsync_createOptions co = MQTTAsync_createOptions_initializer5;
 	struct transport *t;
 	int rc;
 
@@ -467,31 +533,8 @@ int transport_new(const struct transport_settings *s, const struct transport_cal
 		goto fail;
 	}
 
-	/* The daemon keeps its own outbox, so Paho must neither queue while
-	 * offline nor silently drop the oldest when full. */
-	co.sendWhileDisconnected = 0;
-	co.maxBufferedMessages = TRANSPORT_MAX_BUFFERED;
-	co.deleteOldestMessages = 0;
-	co.restoreMessages = 0;
-	co.persistQoS0 = 0;
-	rc = MQTTAsync_createWithOptions(&t->client, t->uri, t->client_id, MQTTCLIENT_PERSISTENCE_NONE,
-					 NULL, &co);
-	if (rc != MQTTASYNC_SUCCESS) {
-		log_error("transport: cannot create an MQTT client for %s: code %d", t->uri, rc);
-		t->client = NULL;
-		rc = rc < 0 ? rc : -EINVAL;
+	if ((rc = make_client(t)) < 0)
 		goto fail;
-	}
-	rc = MQTTAsync_setCallbacks(t->client, t, on_connection_lost, on_paho_message, NULL);
-	if (rc == MQTTASYNC_SUCCESS)
-		rc = MQTTAsync_setConnected(t->client, t, on_connected_cb);
-	if (rc == MQTTASYNC_SUCCESS)
-		rc = MQTTAsync_setDisconnected(t->client, t, on_server_disconnect);
-	if (rc != MQTTASYNC_SUCCESS) {
-		log_error("transport: cannot set MQTT callbacks: code %d", rc);
-		rc = rc < 0 ? rc : -EINVAL;
-		goto fail;
-	}
 	*out = t;
 	return 0;
 fail:
@@ -510,6 +553,10 @@ int transport_connect(struct transport *t)
 
 	if (!t)
 		return -EINVAL;
+	if (t->client && t->flaps >= TRANSPORT_FLAPS_RESET && !MQTTAsync_isConnected(t->client))
+		reset_client(t);
+	if (!t->client && make_client(t) < 0)
+		return -ENOMEM;
 	if (MQTTAsync_isConnected(t->client))
 		return -EISCONN;
 

@@ -361,3 +361,26 @@ def test_a_flood_of_rejected_inputs_is_rate_limited_in_the_log_not_on_mqtt(daemo
     mqtt.c.publish("%s/dev/flood-x/report" % ROOT, '{"door":"open"}', qos=1)
     wait_log(d, r"80 more rejected inputs in the last \d+ s not logged at warning", mark, timeout=10,
              what="the count of rejections not logged")
+
+
+def test_connections_that_end_at_once_again_and_again_start_a_fresh_client(daemon, mqtt, broker):
+    """A broker that closes every connection right after it opens (seen when
+    Paho 1.3.11 sends a damaged in-flight copy again on each reconnect: the
+    broker answers "malformed packet", for good). After three such ends in a
+    row the daemon starts a fresh MQTT client, and its own queue resends."""
+    d = daemon()
+    fitted(mqtt, "hh-1", "seal-1")
+    mark, since = log_mark(d), mqtt.mark()
+    for i in range(3):
+        take_over(d, broker)
+        wait_log(d, r"connection to \S+ lost: .*reconnecting in", mark, timeout=10, what="lost link %d" % (i + 1))
+        if i < 2:
+            mark2 = log_mark(d)
+            wait_log(d, r"connected to \S+; subscribing", mark2, timeout=15, what="reconnect %d" % (i + 1))
+    wait_log(d, r"starting a fresh MQTT client", mark, timeout=15, what="the fresh client after three quick ends")
+    # online again through the fresh client (the log line after the reset, not an earlier reconnect's)
+    fresh = log_since(d, mark)
+    fresh_mark = mark + len(fresh[:fresh.index("starting a fresh MQTT client")].encode())
+    wait_log(d, r"online: ", fresh_mark, timeout=15, what="online with the fresh client")
+    mqtt.wait_for(is_status("online"), timeout=15, since=since, what="status online with the fresh client")
+    door_opens(mqtt, "hh-1", "seal-1", 1, "door alert through the fresh client")
