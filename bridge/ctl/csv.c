@@ -1,5 +1,6 @@
 #include "csv.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,4 +206,49 @@ int csv_write_cell(FILE *f, const char *s)
 			return -1;
 	}
 	return putc('"', f) == EOF ? -1 : 0;
+}
+
+int csv_read_file(const char *verb, const char *path, long max_bytes, char **out, size_t *len)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	if (!f) {
+		fprintf(stderr, "sealctl %s: %s: %s\n", verb, path, strerror(errno));
+		return -1;
+	}
+	size_t cap = 65536, n = 0;
+	char *buf = malloc(cap);
+	int rc = buf ? 0 : -1;
+	while (rc == 0) {
+		if (n == cap) {
+			char *b = cap >= (size_t)max_bytes ? NULL : realloc(buf, cap * 2);
+			if (!b) {
+				fprintf(stderr, "sealctl %s: %s: larger than %ld MiB or out of memory\n", verb, path,
+					max_bytes >> 20);
+				rc = -1;
+				break;
+			}
+			buf = b;
+			cap *= 2;
+		}
+		size_t got = fread(buf + n, 1, cap - n, f);
+		n += got;
+		if (got == 0) {
+			if (ferror(f)) {
+				fprintf(stderr, "sealctl %s: %s: %s\n", verb, path, strerror(errno));
+				rc = -1;
+			}
+			break;
+		}
+	}
+	if (f != stdin)
+		fclose(f);
+	if (rc < 0) {
+		if (!buf)
+			fprintf(stderr, "sealctl %s: out of memory\n", verb);
+		free(buf);
+		return -1;
+	}
+	*out = buf;
+	*len = n;
+	return 0;
 }

@@ -45,4 +45,9 @@ int csv_write_field(FILE *f, const char *s);
  * starts with =, +, -, @, a tab or a CR is written as text ('=... in quotes). */
 int csv_write_cell(FILE *f, const char *s);
 
+/* Reads a whole file ("-": standard input) of at most max_bytes into *out
+ * (free() it; not NUL-terminated). 0, or -1 after an error line on stderr that
+ * starts with "sealctl <verb>: ". */
+int csv_read_file(const char *verb, const char *path, long max_bytes, char **out, size_t *len);
+
 #endif

@@ -62,51 +62,6 @@ static void register_csv_usage(FILE *f)
 	fputs(ctl_common_help, f);
 }
 
-static int read_file(const char *path, char **out, size_t *len)
-{
-	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-	if (!f) {
-		fprintf(stderr, "sealctl register: %s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	size_t cap = 65536, n = 0;
-	char *buf = malloc(cap);
-	int rc = 0;
-	while (buf && rc == 0) {
-		if (n == cap) {
-			char *b = cap >= (size_t)CSV_MAX_BYTES ? NULL : realloc(buf, cap * 2);
-			if (!b) {
-				fprintf(stderr, "sealctl register: %s: larger than %ld MiB or out of memory\n", path,
-					CSV_MAX_BYTES >> 20);
-				rc = -1;
-				break;
-			}
-			buf = b;
-			cap *= 2;
-		}
-		size_t got = fread(buf + n, 1, cap - n, f);
-		n += got;
-		if (got == 0) {
-			if (ferror(f)) {
-				fprintf(stderr, "sealctl register: %s: %s\n", path, strerror(errno));
-				rc = -1;
-			}
-			break;
-		}
-	}
-	if (f != stdin)
-		fclose(f);
-	if (!buf || rc < 0) {
-		if (!buf)
-			fprintf(stderr, "sealctl register: out of memory\n");
-		free(buf);
-		return -1;
-	}
-	*out = buf;
-	*len = n;
-	return 0;
-}
-
 #define NCOLS 4 /* the register fields, in ctl_register_fields order */
 
 static int header_columns(const struct csv_record *h, int at[NCOLS])
@@ -202,7 +157,7 @@ static int cmd_register_csv(struct ctl *c, int argc, char **argv)
 		return rc;
 	char *buf;
 	size_t len;
-	if (read_file(path, &buf, &len) < 0)
+	if (csv_read_file("register", path, CSV_MAX_BYTES, &buf, &len) < 0)
 		return CTL_EXIT_USAGE;
 	struct csv_parser p;
 	struct csv_record rec = {0};

@@ -37,55 +37,6 @@ static void import_usage(FILE *f)
 	fputs(ctl_common_help, f);
 }
 
-static int read_all(const char *path, char **out, size_t *len)
-{
-	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-	if (!f) {
-		fprintf(stderr, "sealctl import: %s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	size_t cap = 65536, n = 0;
-	char *buf = malloc(cap);
-	int rc = 0;
-	while (buf) {
-		if (n == cap) {
-			if (cap >= (size_t)IMPORT_MAX_BYTES) {
-				fprintf(stderr, "sealctl import: %s: larger than %ld MiB\n", path,
-					IMPORT_MAX_BYTES >> 20);
-				rc = -1;
-				break;
-			}
-			char *b = realloc(buf, cap * 2);
-			if (!b)
-				break;
-			buf = b;
-			cap *= 2;
-		}
-		size_t got = fread(buf + n, 1, cap - n, f);
-		n += got;
-		if (got == 0) {
-			if (ferror(f)) {
-				fprintf(stderr, "sealctl import: %s: %s\n", path, strerror(errno));
-				rc = -1;
-			}
-			break;
-		}
-	}
-	if (f != stdin)
-		fclose(f);
-	if (!buf) {
-		fprintf(stderr, "sealctl import: out of memory\n");
-		return -1;
-	}
-	if (rc < 0) {
-		free(buf);
-		return -1;
-	}
-	*out = buf;
-	*len = n;
-	return 0;
-}
-
 static int column_index(const struct columns *cols, const char *name)
 {
 	for (size_t i = 0; i < cols->n; i++) {
@@ -235,7 +186,7 @@ int ctl_cmd_import(struct ctl *c, int argc, char **argv)
 
 	char *buf;
 	size_t len;
-	if (read_all(path, &buf, &len) < 0)
+	if (csv_read_file("import", path, IMPORT_MAX_BYTES, &buf, &len) < 0)
 		return CTL_EXIT_USAGE;
 
 	struct csv_parser p;

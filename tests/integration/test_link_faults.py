@@ -178,16 +178,7 @@ def test_client_id_taken_over_once_the_daemon_comes_back(daemon, mqtt, broker):
     d = daemon()
     fitted(mqtt, "hh-1", "seal-1")
     mark, since = log_mark(d), mqtt.mark()
-    thief = paho.Client(client_id=d.settings["client_id"], protocol=paho.MQTTv5)
-    connected = threading.Event()
-    thief.on_connect = lambda c, u, f, rc, p=None: connected.set()
-    thief.connect(broker.host, broker.port, keepalive=30, clean_start=False)
-    thief.loop_start()
-    try:
-        assert connected.wait(10), "the second client could not connect"
-    finally:
-        thief.disconnect()
-        thief.loop_stop()
+    take_over(d, broker)
     wait_log(d, r"connection to \S+ lost: .*reconnecting in", mark, timeout=10, what="the lost link")
     # back online, said on R/bridge/status, and serving again
     mqtt.wait_for(is_status("online"), timeout=15, since=since, what="status online after the DISCONNECT")
