@@ -626,10 +626,11 @@ static int seal_row(struct store *s, struct row *r, void *arg)
 	return rc == -2 ? bad(s, "seal %s: custody does not fit the rest of the database", id ? id : "?") : rc;
 }
 
-int store_seals_changed_since(struct store *s, int64_t since_ms, int (*fn)(void *arg, const char *device_id),
-			      void *arg)
+/* Each id the statement (one parameter: since_ms) yields, to fn. */
+static int ids_changed_since(struct store *s, enum stmt_id which, const char *what, int64_t since_ms,
+			     int (*fn)(void *arg, const char *id), void *arg)
 {
-	sqlite3_stmt *st = s->st[ST_SEALS_CHANGED];
+	sqlite3_stmt *st = s->st[which];
 	int rc = sqlite3_bind_int64(st, 1, since_ms), ret = 0;
 	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *id = (const char *)sqlite3_column_text(st, 0);
@@ -638,9 +639,15 @@ int store_seals_changed_since(struct store *s, int64_t since_ms, int (*fn)(void 
 		rc = SQLITE_OK;
 	}
 	if (ret == 0 && rc != SQLITE_DONE)
-		ret = fail(s, rc, "seals changed since %" PRId64, since_ms);
+		ret = fail(s, rc, "%s changed since %" PRId64, what, since_ms);
 	stmt_done(st);
 	return ret;
+}
+
+int store_seals_changed_since(struct store *s, int64_t since_ms, int (*fn)(void *arg, const char *device_id),
+			      void *arg)
+{
+	return ids_changed_since(s, ST_SEALS_CHANGED, "seals", since_ms, fn, arg);
 }
 
 static int parse_i64(const char *t, int64_t lo, int64_t hi, int64_t *out)
@@ -698,18 +705,7 @@ int store_states_confirmed(struct store *s, int64_t *out)
 int store_changed_since(struct store *s, int64_t since_ms, int (*fn)(void *arg, const char *household_id),
 			void *arg)
 {
-	sqlite3_stmt *st = s->st[ST_CHANGED_SINCE];
-	int rc = sqlite3_bind_int64(st, 1, since_ms), ret = 0;
-	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *id = (const char *)sqlite3_column_text(st, 0);
-		if (id && (ret = fn(arg, id)) != 0)
-			break;
-		rc = SQLITE_OK;
-	}
-	if (ret == 0 && rc != SQLITE_DONE)
-		ret = fail(s, rc, "households changed since %" PRId64, since_ms);
-	stmt_done(st);
-	return ret;
+	return ids_changed_since(s, ST_CHANGED_SINCE, "households", since_ms, fn, arg);
 }
 
 static int load_all(struct store *s, struct engine *e)
