@@ -128,6 +128,9 @@ int ctl_is_op(const char *name);
 		{"timeout", required_argument, NULL, 0x105}, {"help", no_argument, NULL, 'h'}
 int ctl_common_opt(struct ctl *c, int opt, const char *arg);
 /* Applies -c/defaults and overrides once the options are read; exit code or 0. */
+/* The last lines of a per-row run (import, register --csv): why it stopped,
+ * if it did, and the counts; returns the exit code for them. */
+int ctl_rows_summary(size_t last_row, size_t rows, size_t ok, size_t failed, int stopped, int oom);
 int ctl_settle(struct ctl *c);
 extern const char ctl_common_help[];
 

@@ -216,17 +216,11 @@ static int cmd_register_csv(struct ctl *c, int argc, char **argv)
 			failed++;
 		stopped = res == 3;
 	}
-	if (stopped)
-		printf("stopped after row %zu: the daemon does not answer\n", rec.record);
-	if (oom)
-		printf("stopped after row %zu: out of memory\n", rec.record);
-	printf("%zu rows: %zu ok, %zu failed\n", rows, ok, failed);
+	int exit_code = ctl_rows_summary(rec.record, rows, ok, failed, stopped, oom);
 	ctl_session_close(s);
 	csv_record_release(&rec);
 	free(buf);
-	if (stopped || oom)
-		return CTL_EXIT_NO_REPLY;
-	return failed ? CTL_EXIT_REFUSED : CTL_EXIT_OK;
+	return exit_code;
 }
 
 /* ---- the retained seal states */

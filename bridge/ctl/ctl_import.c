@@ -247,14 +247,20 @@ int ctl_cmd_import(struct ctl *c, int argc, char **argv)
 		if (res == ROW_NO_REPLY)
 			stopped = 1;
 	}
-	if (stopped)
-		printf("stopped after row %zu: the daemon does not answer\n", rec.record);
-	if (oom)
-		printf("stopped after row %zu: out of memory\n", rec.record);
-	printf("%zu rows: %zu ok, %zu failed\n", rows, ok, failed);
+	int exit_code = ctl_rows_summary(rec.record, rows, ok, failed, stopped, oom);
 	ctl_session_close(s);
 	csv_record_release(&rec);
 	free(buf);
+	return exit_code;
+}
+
+int ctl_rows_summary(size_t last_row, size_t rows, size_t ok, size_t failed, int stopped, int oom)
+{
+	if (stopped)
+		printf("stopped after row %zu: the daemon does not answer\n", last_row);
+	if (oom)
+		printf("stopped after row %zu: out of memory\n", last_row);
+	printf("%zu rows: %zu ok, %zu failed\n", rows, ok, failed);
 	if (stopped || oom)
 		return CTL_EXIT_NO_REPLY;
 	return failed ? CTL_EXIT_REFUSED : CTL_EXIT_OK;
