@@ -92,6 +92,7 @@ step "integration tests (sanitized daemon; valgrind leak check on the plain one)
 # (brokers, daemons) if it hangs. paho-asan.supp matches only Paho's own race
 # on link loss (its allocation and its free); every error of ours stays fatal.
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=1:detect_stack_use_after_return=1:suppressions=$REPO/tests/integration/paho-asan.supp \
+	LSAN_OPTIONS=suppressions=$REPO/tests/integration/paho-lsan.supp \
 	SEALBRIDGE_BIN="$SAN/sealbridge" SEALBRIDGE_PLAIN_BIN="$BUILD/sealbridge" \
 	timeout -k 10 1500 "$PYTHON" -m pytest -q -rs tests/integration 2>&1 | tee "$BUILD/pytest.log" &&
 	pass_step || fail_step
